@@ -1,0 +1,41 @@
+"""Pulse: anonymous end-of-shift staff morale. create_app() wires the pieces together and does nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from pulse.config import Settings
+from pulse.db import ensure_sqlite_directory, make_engine, make_session_factory
+from pulse.runtime import Runtime, close_db_session, utcnow
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a Pulse app. `config` overrides settings by field name; "now" replaces the clock (tests)."""
+    overrides = dict(config or {})
+    now = overrides.pop("now", utcnow)
+    mount_dashboard = overrides.pop("dashboard", True)
+    settings = Settings.from_env(**overrides)
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    ensure_sqlite_directory(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    app.extensions["pulse"] = Runtime(settings, engine, make_session_factory(engine), now)
+    app.teardown_appcontext(close_db_session)
+
+    from pulse.api import init_api
+
+    init_api(app)
+
+    if mount_dashboard:
+        from dashboard import create_dash
+
+        create_dash(app)
+    return app

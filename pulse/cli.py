@@ -1,0 +1,219 @@
+"""The `pulse` command: demo, serve, db upgrade, import/export of the structure, purge."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+from pulse.runtime import db_session, runtime
+
+
+def _create_app() -> Flask:
+    from pulse import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def cli() -> None:
+    """Pulse: anonymous end-of-shift staff morale for health and social care."""
+
+
+def main() -> None:
+    from pulse.config import ConfigError
+
+    try:
+        cli.main(prog_name="pulse")
+    except ConfigError as exc:
+        click.echo(f"Configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+def _serve(app: Flask, host: str, port: int, threads: int) -> None:
+    from waitress import serve as waitress_serve
+
+    # waitress writes no access log, so no client address or time is recorded for the rating path.
+    waitress_serve(app, host=host, port=port, threads=threads, ident="Pulse")
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on (default PULSE_HOST, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default PULSE_PORT, 8050).")
+@click.option("--threads", type=int, default=8, show_default=True)
+@with_appcontext
+def serve(host: str | None, port: int | None, threads: int) -> None:
+    """Serve Pulse against the configured database (waitress; use gunicorn in production)."""
+    from flask import current_app
+
+    settings = runtime().settings
+    host, port = host or settings.host, port or settings.port
+    click.echo(f"Pulse is serving on http://{host}:{port}/ (database: {_safe_url()})")
+    _serve(current_app._get_current_object(), host, port, threads)  # type: ignore[attr-defined]
+
+
+@click.command()
+@click.option("--weeks", type=click.IntRange(1, 260), default=52, show_default=True, help="Weeks of history.")
+@click.option("--seed", type=int, default=2017, show_default=True, help="Random seed, for a repeatable demo.")
+@click.option("--reset", is_flag=True, help="Delete the existing demo data first.")
+@click.option("--no-serve", is_flag=True, help="Seed only; do not start the server.")
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+@with_appcontext
+def demo(weeks: int, seed: int, reset: bool, no_serve: bool, host: str | None, port: int | None) -> None:
+    """Create the database, seed a believable organisation with a year of ratings, and serve it."""
+    from flask import current_app
+
+    from pulse import migrate
+    from pulse.services import demo as demo_service
+
+    rt = runtime()
+    if rt.settings.env == "production":
+        raise click.ClickException("pulse demo will not seed a production database (PULSE_ENV=production).")
+    click.echo(f"Database: {_safe_url()}")
+    if reset:
+        migrate.downgrade(rt.engine, "base")
+    migrate.upgrade(rt.engine)
+    session = db_session()
+    if demo_service.has_organisation(session):
+        click.echo("The database already holds an organisation; keeping it (use --reset to start again).")
+    else:
+        organisation = demo_service.seed_organisation(session, seed=seed)
+        session.commit()
+        today = rt.now().astimezone(rt.settings.tz).date()
+        plan = demo_service.plan_history(organisation, end=today, weeks=weeks, seed=seed)
+        with click.progressbar(plan, label="Simulating shifts", show_pos=True) as bar:
+            for week_delta in bar:
+                demo_service.write_history(session, week_delta)
+                session.commit()
+        click.echo(demo_service.describe(session))
+    if no_serve:
+        return
+    settings = rt.settings
+    host, port = host or settings.host, port or settings.port
+    click.echo(
+        f"\nPulse is running. Open:\n"
+        f"  http://{host}:{port}/dashboard/      the morale dashboard\n"
+        f"  http://{host}:{port}/api/docs        the API, with interactive docs\n"
+        f"  (`pulse join-codes` lists each team's rating link)\n"
+        f"Press Ctrl+C to stop."
+    )
+    _serve(current_app._get_current_object(), host, port, 8)  # type: ignore[attr-defined]
+
+
+@click.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from pulse import migrate
+
+    migrate.upgrade(runtime().engine, revision)
+    click.echo(f"Database {_safe_url()} is at {revision}.")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION ('base' empties the database)."""
+    from pulse import migrate
+
+    migrate.downgrade(runtime().engine, revision)
+    click.echo(f"Database {_safe_url()} is at {revision}.")
+
+
+@click.command("import-structure")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_structure(csv_file: Path) -> None:
+    """Create or update departments, teams, shift bands and reason tags from CSV_FILE.
+
+    Columns: kind,name,department,headcount,active,start,end (kind is department, team, band or tag).
+    Running it again with the same file changes nothing. A file with any bad row imports nothing.
+    """
+    from pulse.services.structure_import import StructureImportError, import_structure, read_structure_csv
+
+    session = db_session()
+    try:
+        text = csv_file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{csv_file} is not UTF-8 text") from exc
+    try:
+        report = import_structure(session, read_structure_csv(text))
+    except StructureImportError as exc:
+        session.rollback()
+        for error in exc.errors:
+            click.echo(f"{csv_file}: {error}", err=True)
+        raise click.ClickException(f"{len(exc.errors)} error(s) in {csv_file}; nothing was imported.") from exc
+    session.commit()
+    click.echo(report.summary())
+
+
+@click.command("export-structure")
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@with_appcontext
+def export_structure(csv_file: Path | None) -> None:
+    """Write the structure as CSV (to CSV_FILE, or standard output) in the import format."""
+    from pulse.services.structure_import import export_structure as export
+
+    text = export(db_session())
+    if csv_file is None:
+        click.echo(text, nl=False)
+    else:
+        csv_file.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {csv_file}")
+
+
+@click.command()
+@with_appcontext
+def purge() -> None:
+    """Destroy the keys (and their digests) of shifts and weeks that have closed. Safe to run any time."""
+    from pulse.services.keys import purge_expired
+
+    rt = runtime()
+    session = db_session()
+    count = purge_expired(session, rt.now(), rt.settings.tz, dt.timedelta(minutes=rt.settings.grace_minutes))
+    session.commit()
+    click.echo(f"Destroyed {count} expired key(s) and their digests.")
+
+
+@click.command("join-codes")
+@click.option("--rotate", "rotate_team", type=int, default=None, metavar="TEAM_ID", help="Replace this team's code.")
+@with_appcontext
+def join_codes(rotate_team: int | None) -> None:
+    """List each team's rating link code, or rotate one team's code (the old one stops working)."""
+    from pulse.services import structure
+
+    session = db_session()
+    if rotate_team is not None:
+        team = structure.get_team(session, rotate_team)
+        if team is None:
+            raise click.ClickException(f"There is no team with id {rotate_team}.")
+        code = structure.rotate_join_code(session, team)
+        session.commit()
+        click.echo(f"{team.name}: new join code {code}; the old code no longer works.")
+        return
+    for team in structure.list_teams(session):
+        click.echo(f"{team.id}\t{team.join_code}\t{team.department.name} / {team.name}")
+
+
+def _safe_url() -> str:
+    return runtime().engine.url.render_as_string(hide_password=True)
+
+
+cli.add_command(serve)
+cli.add_command(demo)
+cli.add_command(db)
+cli.add_command(import_structure)
+cli.add_command(export_structure)
+cli.add_command(purge)
+cli.add_command(join_codes)

@@ -1,0 +1,110 @@
+"""Settings: every environment variable Pulse reads, typed, with a default."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_SECRET_KEY = "pulse-development-secret-change-me"  # noqa: S105 - refused in production
+MIN_K = 5
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class ConfigError(ValueError):
+    """A setting is missing, malformed or unsafe; the message says which and why."""
+
+
+def _default_data_dir() -> Path:
+    return Path.cwd() / "pulse-data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Pulse's configuration. Field names map to PULSE_<NAME> environment variables."""
+
+    env: str = "development"
+    secret_key: str = DEFAULT_SECRET_KEY
+    data_dir: Path = field(default_factory=_default_data_dir)
+    database_url: str = ""
+    db_pool_size: int = 5
+    timezone: str = "Europe/London"
+    min_group_size: int = 10
+    grace_minutes: int = 120
+    max_body_bytes: int = 16 * 1024
+    host: str = "127.0.0.1"
+    port: int = 8050
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            url = f"sqlite:///{(Path(self.data_dir) / 'pulse.db').as_posix()}"
+            object.__setattr__(self, "database_url", url)
+        self._validate()
+
+    def _validate(self) -> None:
+        if self.env not in ENVIRONMENTS:
+            raise ConfigError(f"PULSE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}")
+        if self.env == "production" and (self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32):
+            raise ConfigError(
+                "PULSE_SECRET_KEY must be set to a random value of at least 32 characters in production "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if self.min_group_size < MIN_K:
+            raise ConfigError(f"PULSE_MIN_GROUP_SIZE is {self.min_group_size}; it may never be below {MIN_K}")
+        if not 0 <= self.grace_minutes <= 24 * 60:
+            raise ConfigError("PULSE_GRACE_MINUTES must be between 0 and 1440")
+        if self.max_body_bytes < 1024:
+            raise ConfigError("PULSE_MAX_BODY_BYTES must be at least 1024")
+        if self.db_pool_size < 1:
+            raise ConfigError("PULSE_DB_POOL_SIZE must be at least 1")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"PULSE_TIMEZONE {self.timezone!r} is not a known IANA time zone") from exc
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from PULSE_* variables; keyword overrides win (tests use them)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(f"PULSE_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def describe(self) -> dict[str, str]:
+        """Settings as printable text, with the secret key masked."""
+        shown = {f.name: str(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        shown["secret_key"] = "(default)" if self.secret_key == DEFAULT_SECRET_KEY else "(set)"
+        return shown
+
+
+def _convert(name: str, type_name: Any, raw: str) -> Any:
+    kind = str(type_name)
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "Path":
+            return Path(raw)
+    except ValueError as exc:
+        raise ConfigError(f"PULSE_{name.upper()} must be a whole number, not {raw!r}") from exc
+    return raw

@@ -1,0 +1,19 @@
+"""The database tables, one module per aggregate."""
+
+from pulse.models.receipts import ContributorReceipt, RatingKey, RequestReceipt, ShiftReceipt
+from pulse.models.structure import Department, ReasonTag, ShiftBand, Team
+from pulse.models.tallies import OrgShiftTally, TeamWeekReasonTally, TeamWeekTally
+
+__all__ = [
+    "ContributorReceipt",
+    "Department",
+    "OrgShiftTally",
+    "RatingKey",
+    "ReasonTag",
+    "RequestReceipt",
+    "ShiftBand",
+    "ShiftReceipt",
+    "Team",
+    "TeamWeekReasonTally",
+    "TeamWeekTally",
+]

@@ -1,0 +1,40 @@
+"""The organisation structure as the read API shows it. Join codes are never listed."""
+
+from marshmallow import Schema, fields, validate
+
+
+class TeamSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    department_id = fields.Integer()
+    headcount = fields.Integer(metadata={"description": "Configured number of staff in the team"})
+    active = fields.Boolean()
+
+
+class TeamSummarySchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    headcount = fields.Integer()
+
+
+class DepartmentSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    active = fields.Boolean()
+    teams = fields.List(fields.Nested(TeamSummarySchema), attribute="active_teams")
+
+
+class TeamQuerySchema(Schema):
+    department_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class ShiftBandSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    start = fields.Time(attribute="start_time", format="%H:%M")
+    end = fields.Time(attribute="end_time", format="%H:%M")
+
+
+class ReasonTagSchema(Schema):
+    id = fields.Integer()
+    label = fields.String()

@@ -1,0 +1,89 @@
+"""Rotating HMAC keys and their purge: a key lives for its period only, and its digests die with it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.orm import Session
+
+from pulse.models import ContributorReceipt, RatingKey, RequestReceipt, ShiftBand, ShiftReceipt
+from pulse.models.receipts import KeyPurpose
+from pulse.services.shifts import day_closes_at
+from pulse.services.sql import insert_for
+
+# How long a retry with the same idempotency key is recognised: at least one full day after the first try.
+REQUEST_KEY_DAYS = 2
+# Extra time a key outlives its period, so a request in flight at the boundary still finds it.
+SAFETY_MARGIN = dt.timedelta(hours=1)
+
+
+def digest(key: bytes, *parts: str | int | dt.date) -> bytes:
+    message = "|".join(p.isoformat() if isinstance(p, dt.date) else str(p) for p in parts)
+    return hmac.new(key, message.encode(), hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class Key:
+    id: int
+    secret: bytes
+
+
+def ensure_keys(session: Session, wanted: Iterable[tuple[KeyPurpose, dt.date]]) -> tuple[dict, bool]:
+    """The keys for `wanted` (purpose, period) pairs, creating missing ones; also whether any was created.
+
+    Missing keys are inserted in one sorted statement so concurrent first-requests-of-the-day cannot deadlock.
+    """
+    wanted = sorted(set(wanted))
+    found = _load_keys(session, wanted)
+    missing = [w for w in wanted if w not in found]
+    if not missing:
+        return found, False
+    stmt = insert_for(session, RatingKey).on_conflict_do_nothing(index_elements=["purpose", "period_start"])
+    session.execute(
+        stmt, [{"purpose": p, "period_start": d, "secret": secrets.token_bytes(32)} for p, d in missing]
+    )
+    return _load_keys(session, wanted), True
+
+
+def _load_keys(session: Session, wanted: Sequence[tuple[KeyPurpose, dt.date]]) -> dict:
+    rows = session.execute(
+        select(RatingKey.purpose, RatingKey.period_start, RatingKey.id, RatingKey.secret).where(
+            tuple_(RatingKey.purpose, RatingKey.period_start).in_([(p.value, d) for p, d in wanted])
+        )
+    )
+    return {(KeyPurpose(p), d): Key(i, bytes(s)) for p, d, i, s in rows}
+
+
+def expired_key_ids(session: Session, now: dt.datetime, tz: ZoneInfo, grace: dt.timedelta) -> list[int]:
+    """Keys whose period has closed: no rating can use them any more."""
+    bands = session.scalars(select(ShiftBand)).all()
+    expired = []
+    for key in session.execute(select(RatingKey.id, RatingKey.purpose, RatingKey.period_start)):
+        period = key.period_start
+        if key.purpose == KeyPurpose.SHIFT:
+            closes = day_closes_at(bands, period, tz, grace)
+        elif key.purpose == KeyPurpose.WEEK:
+            closes = day_closes_at(bands, period + dt.timedelta(days=6), tz, grace)
+        else:
+            closes = dt.datetime.combine(period + dt.timedelta(days=REQUEST_KEY_DAYS), dt.time(), tzinfo=tz)
+        if now >= closes + SAFETY_MARGIN:
+            expired.append(key.id)
+    return expired
+
+
+def purge_expired(session: Session, now: dt.datetime, tz: ZoneInfo, grace: dt.timedelta) -> int:
+    """Destroy expired keys and every digest made with them. Returns how many keys were destroyed."""
+    ids = expired_key_ids(session, now, tz, grace)
+    if not ids:
+        return 0
+    for receipt in (ShiftReceipt, ContributorReceipt, RequestReceipt):
+        session.execute(delete(receipt).where(receipt.key_id.in_(ids)))
+    session.execute(delete(RatingKey).where(RatingKey.id.in_(ids)))
+    return len(ids)

@@ -1,0 +1,92 @@
+"""The organisation's structure: reading it, join codes, and creating units."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from pulse.models import Department, ReasonTag, ShiftBand, Team
+
+# 12 random bytes = 96 bits, 16 URL-safe characters: short enough for a QR code, far beyond guessing.
+JOIN_CODE_BYTES = 12
+
+
+def new_join_code() -> str:
+    return secrets.token_urlsafe(JOIN_CODE_BYTES)
+
+
+def list_departments(session: Session, *, include_inactive: bool = False) -> list[Department]:
+    stmt = select(Department).options(selectinload(Department.teams)).order_by(Department.name)
+    if not include_inactive:
+        stmt = stmt.where(Department.active.is_(True))
+    return list(session.scalars(stmt))
+
+
+def get_department(session: Session, department_id: int) -> Department | None:
+    return session.get(Department, department_id, options=[selectinload(Department.teams)])
+
+
+def list_teams(session: Session, *, department_id: int | None = None, include_inactive: bool = False) -> list[Team]:
+    stmt = select(Team).order_by(Team.department_id, Team.name)
+    if department_id is not None:
+        stmt = stmt.where(Team.department_id == department_id)
+    if not include_inactive:
+        stmt = stmt.where(Team.active.is_(True))
+    return list(session.scalars(stmt))
+
+
+def get_team(session: Session, team_id: int) -> Team | None:
+    return session.get(Team, team_id)
+
+
+def find_team_by_join_code(session: Session, join_code: str) -> Team | None:
+    return session.scalar(select(Team).where(Team.join_code == join_code, Team.active.is_(True)))
+
+
+def list_shift_bands(session: Session) -> list[ShiftBand]:
+    return list(session.scalars(select(ShiftBand).where(ShiftBand.active.is_(True)).order_by(ShiftBand.start_time)))
+
+
+def list_reason_tags(session: Session, *, include_retired: bool = False) -> list[ReasonTag]:
+    stmt = select(ReasonTag).order_by(ReasonTag.label)
+    if not include_retired:
+        stmt = stmt.where(ReasonTag.active.is_(True))
+    return list(session.scalars(stmt))
+
+
+def rotate_join_code(session: Session, team: Team) -> str:
+    """Give `team` a new join code; the old one stops working at once (404 on the rating API)."""
+    team.join_code = new_join_code()
+    session.flush()
+    return team.join_code
+
+
+def add_department(session: Session, name: str) -> Department:
+    department = Department(name=name)
+    session.add(department)
+    session.flush()
+    return department
+
+
+def add_team(session: Session, department: Department, name: str, headcount: int, active: bool = True) -> Team:
+    team = Team(department=department, name=name, headcount=headcount, active=active, join_code=new_join_code())
+    session.add(team)
+    session.flush()
+    return team
+
+
+def add_shift_band(session: Session, name: str, start: dt.time, end: dt.time) -> ShiftBand:
+    band = ShiftBand(name=name, start_time=start, end_time=end)
+    session.add(band)
+    session.flush()
+    return band
+
+
+def add_reason_tag(session: Session, label: str) -> ReasonTag:
+    tag = ReasonTag(label=label)
+    session.add(tag)
+    session.flush()
+    return tag

@@ -1,0 +1,109 @@
+"""Test fixtures: a migrated database (SQLite by default, PostgreSQL when PULSE_TEST_DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from pulse import create_app, migrate
+from pulse.db import Base, make_engine
+
+POSTGRES_URL = os.environ.get("PULSE_TEST_DATABASE_URL", "")
+LONDON = ZoneInfo("Europe/London")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"pulse database: {'PostgreSQL' if POSTGRES_URL else 'SQLite'}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if POSTGRES_URL:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set PULSE_TEST_DATABASE_URL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+class FakeClock:
+    """A settable clock for the app; starts on a Wednesday at 10:00 in London (an Early shift)."""
+
+    def __init__(self) -> None:
+        self.current = dt.datetime(2026, 11, 18, 10, 0, tzinfo=LONDON)
+
+    def __call__(self) -> dt.datetime:
+        return self.current
+
+    def set(self, value: dt.datetime) -> None:
+        self.current = value if value.tzinfo else value.replace(tzinfo=LONDON)
+
+    def advance(self, **delta: float) -> None:
+        self.current += dt.timedelta(**delta)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not POSTGRES_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'pulse-test.db'}"
+        return
+    name = f"pulse_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clean_db(migrated_engine: Engine) -> Iterator[Engine]:
+    yield migrated_engine
+    with migrated_engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def app(clean_db: Engine, database_url: str, clock: FakeClock):  # type: ignore[no-untyped-def]
+    app = create_app(
+        {"database_url": database_url, "env": "test", "now": clock, "dashboard": False, "min_group_size": 5}
+    )
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["pulse"].engine.dispose()
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app) -> Iterator[Session]:  # type: ignore[no-untyped-def]
+    session = app.extensions["pulse"].session_factory()
+    yield session
+    session.close()

@@ -1,0 +1,52 @@
+"""Builders for a small organisation in tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from pulse.models import Department, ReasonTag, ShiftBand, Team
+from pulse.services import structure
+
+
+@dataclass
+class Org:
+    department: Department
+    teams: list[Team]
+    bands: dict[str, ShiftBand]
+    tags: list[ReasonTag]
+
+    @property
+    def team(self) -> Team:
+        return self.teams[0]
+
+
+def make_org(session: Session, *, teams: int = 2, headcount: int = 20) -> Org:
+    department = structure.add_department(session, "Emergency Department")
+    team_list = [structure.add_team(session, department, f"Team {i + 1}", headcount) for i in range(teams)]
+    bands = {
+        "Early": structure.add_shift_band(session, "Early", dt.time(7, 0), dt.time(15, 0)),
+        "Late": structure.add_shift_band(session, "Late", dt.time(14, 30), dt.time(22, 30)),
+        "Night": structure.add_shift_band(session, "Night", dt.time(22, 0), dt.time(7, 30)),
+    }
+    tags = [structure.add_reason_tag(session, label) for label in ("Staffing levels", "Teamwork", "Workload")]
+    session.commit()
+    return Org(department, team_list, bands, tags)
+
+
+def device_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def rating_body(join_code: str, colour: str = "green", **extra: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "join_code": join_code,
+        "colour": colour,
+        "device_secret": device_secret(),
+        "idempotency_key": secrets.token_hex(16),
+    }
+    body.update(extra)
+    return body
