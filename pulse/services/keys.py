@@ -35,13 +35,19 @@ class Key:
     secret: bytes
 
 
-def ensure_keys(session: Session, wanted: Iterable[tuple[KeyPurpose, dt.date]]) -> tuple[dict, bool]:
-    """The keys for `wanted` (purpose, period) pairs, creating missing ones; also whether any was created.
+def ensure_keys(
+    session: Session,
+    wanted: Iterable[tuple[KeyPurpose, dt.date]],
+    lookup_only: Iterable[tuple[KeyPurpose, dt.date]] = (),
+) -> tuple[dict[tuple[KeyPurpose, dt.date], Key], bool]:
+    """The keys for `wanted` (purpose, period) pairs, creating missing ones, plus any existing `lookup_only`
+    keys; also whether a key was created.
 
     Missing keys are inserted in one sorted statement so concurrent first-requests-of-the-day cannot deadlock.
     """
     wanted = sorted(set(wanted))
-    found = _load_keys(session, wanted)
+    every = sorted(set(wanted) | set(lookup_only))
+    found = _load_keys(session, every)
     missing = [w for w in wanted if w not in found]
     if not missing:
         return found, False
@@ -49,10 +55,10 @@ def ensure_keys(session: Session, wanted: Iterable[tuple[KeyPurpose, dt.date]]) 
     session.execute(
         stmt, [{"purpose": p, "period_start": d, "secret": secrets.token_bytes(32)} for p, d in missing]
     )
-    return _load_keys(session, wanted), True
+    return _load_keys(session, every), True
 
 
-def _load_keys(session: Session, wanted: Sequence[tuple[KeyPurpose, dt.date]]) -> dict:
+def _load_keys(session: Session, wanted: Sequence[tuple[KeyPurpose, dt.date]]) -> dict[tuple[KeyPurpose, dt.date], Key]:
     rows = session.execute(
         select(RatingKey.purpose, RatingKey.period_start, RatingKey.id, RatingKey.secret).where(
             tuple_(RatingKey.purpose, RatingKey.period_start).in_([(p.value, d) for p, d in wanted])

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from pulse.models import ContributorReceipt, ReasonTag, RequestReceipt, ShiftBand, ShiftReceipt, Team
 from pulse.models.receipts import KeyPurpose
-from pulse.services.keys import REQUEST_KEY_DAYS, digest, ensure_keys, purge_expired
+from pulse.services.keys import REQUEST_KEY_DAYS, Key, digest, ensure_keys, purge_expired
 from pulse.services.shifts import open_shift, week_start
 from pulse.services.sql import insert_for
 from pulse.services.tallies import TallyDelta, apply_delta
@@ -86,10 +86,11 @@ def record_rating(session: Session, request: RatingRequest, *, now: dt.datetime,
     shift = open_shift(bands, now, clock.tz, clock.grace)
     local_today = now.astimezone(clock.tz).date()
     request_days = [local_today - dt.timedelta(days=n) for n in range(REQUEST_KEY_DAYS)]
-    wanted = [(KeyPurpose.REQUEST, d) for d in request_days]
+    wanted = [(KeyPurpose.REQUEST, local_today)]
     if shift is not None:
         wanted += [(KeyPurpose.SHIFT, shift.shift_date), (KeyPurpose.WEEK, week_start(shift.shift_date))]
-    keys, created = ensure_keys(session, wanted)
+    # Earlier days' request keys are only looked up: a retry may arrive after midnight.
+    keys, created = ensure_keys(session, wanted, [(KeyPurpose.REQUEST, d) for d in request_days[1:]])
     if created:  # a new period began: the natural moment to destroy the keys of closed ones
         purge_expired(session, now, clock.tz, clock.grace)
 
@@ -151,8 +152,14 @@ def _check_reasons(session: Session, reason_ids: tuple[int, ...]) -> None:
         raise UnknownReason(f"Unknown or retired reason: {', '.join(map(str, unknown))}.", "reasons")
 
 
-def _find_replay(session: Session, keys: dict, days: list[dt.date], request: RatingRequest) -> RatingReceipt | None:
-    digests = [digest(keys[(KeyPurpose.REQUEST, d)].secret, request.device_secret, request.idempotency_key) for d in days]
+def _find_replay(
+    session: Session, keys: dict[tuple[KeyPurpose, dt.date], Key], days: list[dt.date], request: RatingRequest
+) -> RatingReceipt | None:
+    digests = [
+        digest(keys[(KeyPurpose.REQUEST, day)].secret, request.device_secret, request.idempotency_key)
+        for day in days
+        if (KeyPurpose.REQUEST, day) in keys
+    ]
     row = session.execute(
         select(RequestReceipt.shift_date, ShiftBand.id, ShiftBand.name)
         .join(ShiftBand, ShiftBand.id == RequestReceipt.band_id)
@@ -167,5 +174,7 @@ def _insert_receipt(session: Session, model: type, value: bytes, key_id: int, **
         insert_for(session, model)
         .values(digest=value, key_id=key_id, **extra)
         .on_conflict_do_nothing(index_elements=["digest"])
+        .returning(model.digest)  # type: ignore[attr-defined]
     )
-    return session.execute(stmt).rowcount == 1
+    # RETURNING, not rowcount: ORM-enabled inserts do not report a reliable rowcount on every driver.
+    return session.execute(stmt).first() is not None

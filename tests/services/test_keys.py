@@ -1,0 +1,78 @@
+"""Keys rotate per period and are destroyed, with their digests, once the period has closed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pulse.models import ContributorReceipt, RatingKey, RequestReceipt, ShiftReceipt
+from pulse.models.receipts import KeyPurpose
+from pulse.services.keys import purge_expired
+from tests.conftest import LONDON, FakeClock
+from tests.factories import device_secret, make_org, rating_body
+
+GRACE = dt.timedelta(minutes=120)
+
+
+def count(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def keys(session: Session) -> set[tuple[str, dt.date]]:
+    session.expire_all()
+    return {(k.purpose.value, k.period_start) for k in session.scalars(select(RatingKey))}
+
+
+def test_each_day_and_week_gets_its_own_key(client, session, clock: FakeClock) -> None:
+    org = make_org(session)
+    secret = device_secret()
+    for day in (18, 19):  # Wednesday and Thursday of the same ISO week
+        clock.set(dt.datetime(2026, 11, day, 10, 0, tzinfo=LONDON))
+        body = rating_body(org.team.join_code, device_secret=secret)
+        assert client.post("/api/v1/ratings", json=body).status_code == 201
+    found = keys(session)
+    assert ("shift", dt.date(2026, 11, 18)) in found and ("shift", dt.date(2026, 11, 19)) in found
+    assert [k for k in found if k[0] == "week"] == [("week", dt.date(2026, 11, 16))]
+    secrets_ = [k.secret for k in session.scalars(select(RatingKey))]
+    assert len(set(secrets_)) == len(secrets_), "every key is independently random"
+
+
+def test_purge_destroys_closed_keys_and_their_digests_only(client, session, clock: FakeClock) -> None:
+    org = make_org(session)
+    assert client.post("/api/v1/ratings", json=rating_body(org.team.join_code)).status_code == 201
+    assert count(session, ShiftReceipt) == count(session, ContributorReceipt) == count(session, RequestReceipt) == 1
+
+    # Thursday noon: Wednesday's shifts closed at 09:30 + margin, but the week and the request key live on.
+    destroyed = purge_expired(session, dt.datetime(2026, 11, 19, 12, 0, tzinfo=LONDON), LONDON, GRACE)
+    session.commit()
+    assert destroyed == 1
+    assert ("shift", dt.date(2026, 11, 18)) not in keys(session)
+    assert count(session, ShiftReceipt) == 0
+    assert count(session, ContributorReceipt) == 1
+
+    # The Tuesday after: the week (and its Sunday night) has closed; so has the request key.
+    destroyed = purge_expired(session, dt.datetime(2026, 11, 24, 12, 0, tzinfo=LONDON), LONDON, GRACE)
+    session.commit()
+    assert destroyed == 2
+    assert keys(session) == set()
+    assert count(session, ContributorReceipt) == count(session, RequestReceipt) == 0
+
+
+def test_a_new_period_purges_old_keys_automatically(client, session, clock: FakeClock) -> None:
+    org = make_org(session)
+    assert client.post("/api/v1/ratings", json=rating_body(org.team.join_code)).status_code == 201
+    clock.set(dt.datetime(2026, 11, 30, 10, 0, tzinfo=LONDON))  # a rating in a later week creates new keys
+    assert client.post("/api/v1/ratings", json=rating_body(org.team.join_code)).status_code == 201
+    periods = keys(session)
+    assert all(day >= dt.date(2026, 11, 29) for _, day in periods), periods
+    assert count(session, ShiftReceipt) == 1
+
+
+def test_purge_is_safe_to_repeat(session) -> None:
+    make_org(session)
+    now = dt.datetime(2026, 11, 19, 12, 0, tzinfo=LONDON)
+    assert purge_expired(session, now, LONDON, GRACE) == 0
+    assert purge_expired(session, now, LONDON, GRACE) == 0
+    assert KeyPurpose.SHIFT.value == "shift"
