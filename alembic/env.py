@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from logging.config import fileConfig
 
+from alembic import context
 from sqlalchemy import Connection
 
 import pulse.models  # noqa: F401  - registers every table on Base.metadata
-from alembic import context
 from pulse.config import Settings
 from pulse.db import Base, ensure_sqlite_directory, make_engine
 

@@ -1,4 +1,4 @@
-"""Pulse: anonymous end-of-shift staff morale. create_app() wires the pieces together and does nothing else."""
+"""Pulse: anonymous end-of-shift staff morale. create_app() wires the pieces together, nothing more."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     ensure_sqlite_directory(settings.database_url)
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
-    app.extensions["pulse"] = Runtime(settings, engine, make_session_factory(engine), now)
+    app.extensions["pulse"] = Runtime(
+        settings, engine, make_session_factory(engine), make_session_factory(engine, write=True), now
+    )
     app.teardown_appcontext(close_db_session)
 
     from pulse.api import init_api

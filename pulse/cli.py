@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
+
 from pulse.runtime import db_session, runtime
 
 
@@ -58,7 +59,7 @@ def serve(host: str | None, port: int | None, threads: int) -> None:
 @click.command()
 @click.option("--weeks", type=click.IntRange(1, 260), default=52, show_default=True, help="Weeks of history.")
 @click.option("--seed", type=int, default=2017, show_default=True, help="Random seed, for a repeatable demo.")
-@click.option("--reset", is_flag=True, help="Delete the existing demo data first.")
+@click.option("--reset", is_flag=True, help="Empty the database first (all data in it is deleted).")
 @click.option("--no-serve", is_flag=True, help="Seed only; do not start the server.")
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)
@@ -77,14 +78,15 @@ def demo(weeks: int, seed: int, reset: bool, no_serve: bool, host: str | None, p
     if reset:
         migrate.downgrade(rt.engine, "base")
     migrate.upgrade(rt.engine)
-    session = db_session()
+    session = db_session(write=True)
     if demo_service.has_organisation(session):
         click.echo("The database already holds an organisation; keeping it (use --reset to start again).")
     else:
         organisation = demo_service.seed_organisation(session, seed=seed)
         session.commit()
-        today = rt.now().astimezone(rt.settings.tz).date()
-        plan = demo_service.plan_history(organisation, end=today, weeks=weeks, seed=seed)
+        # Simulate up to yesterday: today's shifts have not happened yet, so real ratings fill them.
+        yesterday = rt.now().astimezone(rt.settings.tz).date() - dt.timedelta(days=1)
+        plan = demo_service.plan_history(organisation, end=yesterday, weeks=weeks, seed=seed)
         with click.progressbar(plan, label="Simulating shifts", show_pos=True) as bar:
             for week_delta in bar:
                 demo_service.write_history(session, week_delta)
@@ -142,7 +144,7 @@ def import_structure(csv_file: Path) -> None:
     """
     from pulse.services.structure_import import StructureImportError, import_structure, read_structure_csv
 
-    session = db_session()
+    session = db_session(write=True)
     try:
         text = csv_file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -153,7 +155,9 @@ def import_structure(csv_file: Path) -> None:
         session.rollback()
         for error in exc.errors:
             click.echo(f"{csv_file}: {error}", err=True)
-        raise click.ClickException(f"{len(exc.errors)} error(s) in {csv_file}; nothing was imported.") from exc
+        raise click.ClickException(
+            f"{len(exc.errors)} error(s) in {csv_file}; nothing was imported."
+        ) from exc
     session.commit()
     click.echo(report.summary())
 
@@ -180,20 +184,22 @@ def purge() -> None:
     from pulse.services.keys import purge_expired
 
     rt = runtime()
-    session = db_session()
+    session = db_session(write=True)
     count = purge_expired(session, rt.now(), rt.settings.tz, dt.timedelta(minutes=rt.settings.grace_minutes))
     session.commit()
     click.echo(f"Destroyed {count} expired key(s) and their digests.")
 
 
 @click.command("join-codes")
-@click.option("--rotate", "rotate_team", type=int, default=None, metavar="TEAM_ID", help="Replace this team's code.")
+@click.option(
+    "--rotate", "rotate_team", type=int, default=None, metavar="TEAM_ID", help="Replace this team's code."
+)
 @with_appcontext
 def join_codes(rotate_team: int | None) -> None:
     """List each team's rating link code, or rotate one team's code (the old one stops working)."""
     from pulse.services import structure
 
-    session = db_session()
+    session = db_session(write=True)
     if rotate_team is not None:
         team = structure.get_team(session, rotate_team)
         if team is None:

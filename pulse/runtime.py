@@ -22,6 +22,7 @@ class Runtime:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    write_session_factory: sessionmaker[Session]
     now: Callable[[], dt.datetime] = utcnow
 
 
@@ -29,10 +30,14 @@ def runtime() -> Runtime:
     return current_app.extensions["pulse"]
 
 
-def db_session() -> Session:
-    """The session of the current request (or CLI command); created on first use, closed at teardown."""
+def db_session(*, write: bool = False) -> Session:
+    """The session of the current request (or CLI command); created on first use, closed at teardown.
+
+    Pass write=True where the request will write: on SQLite it then takes the write lock when it begins.
+    """
     if "db_session" not in g:
-        g.db_session = runtime().session_factory()
+        factory = runtime().write_session_factory if write else runtime().session_factory
+        g.db_session = factory()
     return g.db_session
 
 

@@ -1,11 +1,21 @@
-"""Many devices rating the same team and shift at once, on a real PostgreSQL: every acknowledged rating counts
-exactly once."""
+"""Many devices rating the same team and shift at once: every acknowledged rating counts exactly once.
+
+The thread tests run on both databases; the gunicorn test runs real worker processes against PostgreSQL."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +23,6 @@ from sqlalchemy import func, select
 from pulse.models import OrgShiftTally, TeamWeekTally
 from tests.factories import device_secret, make_org, rating_body
 
-pytestmark = pytest.mark.postgres
 URL = "/api/v1/ratings"
 THREADS = 24
 
@@ -32,8 +41,10 @@ def post_together(app, bodies: list[dict]) -> list[int]:  # type: ignore[no-unty
 
 
 def stored(session) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
-    session.expire_all()
-    team = session.scalar(select(func.sum(TeamWeekTally.red + TeamWeekTally.amber + TeamWeekTally.green))) or 0
+    session.rollback()  # end the read snapshot so the next read sees new commits
+    team = (
+        session.scalar(select(func.sum(TeamWeekTally.red + TeamWeekTally.amber + TeamWeekTally.green))) or 0
+    )
     contributors = session.scalar(select(func.sum(TeamWeekTally.contributors))) or 0
     org = session.scalar(select(func.sum(OrgShiftTally.red + OrgShiftTally.amber + OrgShiftTally.green))) or 0
     return team, contributors, org
@@ -68,3 +79,62 @@ def test_parallel_different_requests_from_one_device_count_once(app, session) ->
 
     assert sorted(statuses) == [201] + [409] * (THREADS - 1)
     assert stored(session) == (1, 1, 1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)  # polling a port that is not open yet; there is nothing to wait on instead
+    raise TimeoutError("gunicorn did not start listening")
+
+
+def http_post(port: int, body: dict) -> int:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{URL}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.postgres
+def test_parallel_ratings_through_gunicorn_worker_processes(app, session, database_url: str) -> None:
+    org = make_org(session, teams=1)
+    port = free_port()
+    env = {**os.environ, "PULSE_DATABASE_URL": database_url, "PULSE_ENV": "test"}
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "3", "--bind", f"127.0.0.1:{port}", "pulse.wsgi:app"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for_port(port, process)
+        bodies = [rating_body(org.team.join_code, "amber") for _ in range(60)]
+        retries = bodies[:20]  # the same requests again, as a phone on bad Wi-Fi would resend them
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(lambda b: http_post(port, b), bodies + retries))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert statuses == [201] * 80
+    assert stored(session) == (60, 60, 60)

@@ -8,7 +8,6 @@ Create Date: 2026-11-22
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision: str = "0001_core"
@@ -37,7 +36,9 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("join_code", sa.String(length=32), nullable=False),
         sa.CheckConstraint("headcount >= 0", name=op.f("ck_team_headcount_not_negative")),
-        sa.ForeignKeyConstraint(["department_id"], ["department.id"], name=op.f("fk_team_department_id_department")),
+        sa.ForeignKeyConstraint(
+            ["department_id"], ["department.id"], name=op.f("fk_team_department_id_department")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_team")),
         sa.UniqueConstraint("department_id", "name", name=op.f("uq_team_department_id_name")),
         sa.UniqueConstraint("join_code", name=op.f("uq_team_join_code")),
@@ -82,8 +83,12 @@ def upgrade() -> None:
         sa.Column("week_start", sa.Date(), nullable=False),
         sa.Column("tag_id", sa.Integer(), nullable=False),
         sa.Column("ratings", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["tag_id"], ["reason_tag.id"], name=op.f("fk_team_week_reason_tally_tag_id_reason_tag")),
-        sa.ForeignKeyConstraint(["team_id"], ["team.id"], name=op.f("fk_team_week_reason_tally_team_id_team")),
+        sa.ForeignKeyConstraint(
+            ["tag_id"], ["reason_tag.id"], name=op.f("fk_team_week_reason_tally_tag_id_reason_tag")
+        ),
+        sa.ForeignKeyConstraint(
+            ["team_id"], ["team.id"], name=op.f("fk_team_week_reason_tally_team_id_team")
+        ),
         sa.PrimaryKeyConstraint("team_id", "week_start", "tag_id", name=op.f("pk_team_week_reason_tally")),
     )
     op.create_index(op.f("ix_team_week_reason_tally_week_start"), "team_week_reason_tally", ["week_start"])
@@ -94,7 +99,9 @@ def upgrade() -> None:
         sa.Column("red", sa.Integer(), nullable=False),
         sa.Column("amber", sa.Integer(), nullable=False),
         sa.Column("green", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["band_id"], ["shift_band.id"], name=op.f("fk_org_shift_tally_band_id_shift_band")),
+        sa.ForeignKeyConstraint(
+            ["band_id"], ["shift_band.id"], name=op.f("fk_org_shift_tally_band_id_shift_band")
+        ),
         sa.PrimaryKeyConstraint("shift_date", "band_id", name=op.f("pk_org_shift_tally")),
     )
 
@@ -106,7 +113,7 @@ def upgrade() -> None:
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("secret", sa.LargeBinary(length=32), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rating_key")),
-        sa.UniqueConstraint("purpose", "period_start", name=op.f("uq_rating_key_purpose")),
+        sa.UniqueConstraint("purpose", "period_start", name=op.f("uq_rating_key_purpose_period_start")),
     )
     for table in ("shift_receipt", "contributor_receipt"):
         op.create_table(
@@ -125,9 +132,14 @@ def upgrade() -> None:
         sa.Column("key_id", sa.Integer(), nullable=False),
         sa.Column("shift_date", sa.Date(), nullable=False),
         sa.Column("band_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["band_id"], ["shift_band.id"], name=op.f("fk_request_receipt_band_id_shift_band")),
         sa.ForeignKeyConstraint(
-            ["key_id"], ["rating_key.id"], name=op.f("fk_request_receipt_key_id_rating_key"), ondelete="CASCADE"
+            ["band_id"], ["shift_band.id"], name=op.f("fk_request_receipt_band_id_shift_band")
+        ),
+        sa.ForeignKeyConstraint(
+            ["key_id"],
+            ["rating_key.id"],
+            name=op.f("fk_request_receipt_key_id_rating_key"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("digest", name=op.f("pk_request_receipt")),
     )

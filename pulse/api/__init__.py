@@ -36,13 +36,15 @@ def init_api(app: Flask) -> ProblemApi:
     api.register_blueprint(structure_blp)
 
     @app.get("/api/docs/assets/<path:filename>")
-    def swagger_ui_assets(filename: str):  # type: ignore[no-untyped-def]
+    def swagger_ui_assets(filename: str):
         return send_from_directory(swagger_ui_path, filename)
 
     @app.before_request
-    def require_json_body():  # type: ignore[no-untyped-def]
+    def require_json_body():
         if request.path.startswith("/api/") and request.method in JSON_METHODS and not request.is_json:
-            return problem(415, errors={"body": ["Send JSON with the header Content-Type: application/json."]})
+            return problem(
+                415, errors={"body": ["Send JSON with the header Content-Type: application/json."]}
+            )
         return None
 
     app.register_error_handler(DBAPIError, handle_database_unavailable)

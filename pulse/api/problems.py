@@ -84,11 +84,13 @@ class ProblemApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
-    def handle_http_exception(self, error: HTTPException) -> Any:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Any:
         if not request.path.startswith("/api/"):
             return error
         if isinstance(error, InternalServerError):
-            log.error("unhandled error on %s %s", request.method, request.path, exc_info=error.original_exception)
+            log.error(
+                "unhandled error on %s %s", request.method, request.path, exc_info=error.original_exception
+            )
         data = getattr(error, "data", None) or {}
         status = error.code or 500
         errors = None

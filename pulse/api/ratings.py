@@ -14,13 +14,19 @@ from pulse.schemas.problem import ProblemSchema
 from pulse.schemas.ratings import RatingInSchema, RatingOutSchema
 from pulse.services.ratings import Clock, RatingRefused, RatingRequest, record_rating
 
-blp = Blueprint("ratings", __name__, url_prefix="/api/v1/ratings", description="Submit an end-of-shift rating")
+blp = Blueprint(
+    "ratings", __name__, url_prefix="/api/v1/ratings", description="Submit an end-of-shift rating"
+)
 
 
 @blp.route("")
 class Ratings(MethodView):
     @blp.arguments(RatingInSchema)
-    @blp.response(201, RatingOutSchema, description="Counted. A retry with the same idempotency key gets this answer again.")
+    @blp.response(
+        201,
+        RatingOutSchema,
+        description="Counted. A retry with the same idempotency key gets this answer again.",
+    )
     @blp.alt_response(404, schema=ProblemSchema, description="Unknown or replaced join code")
     @blp.alt_response(409, schema=ProblemSchema, description="Already rated this shift, or no shift open")
     @blp.alt_response(413, schema=ProblemSchema, description="Body too large")
@@ -32,7 +38,7 @@ class Ratings(MethodView):
         device or person. The shift band and date come from the server's clock.
         """
         rt = runtime()
-        session = db_session()
+        session = db_session(write=True)
         request = RatingRequest(
             join_code=data["join_code"],
             colour=data["colour"],

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from pulse.api.problems import problem
 from pulse.runtime import db_session
@@ -23,7 +24,9 @@ blp = Blueprint("structure", __name__, url_prefix="/api/v1", description="The or
 
 
 def _not_found(what: str, field: str, value: int) -> Any:
-    return problem(404, detail=f"There is no {what} with id {value}.", errors={field: [f"No {what} with id {value}."]})
+    return problem(
+        404, detail=f"There is no {what} with id {value}.", errors={field: [f"No {what} with id {value}."]}
+    )
 
 
 @blp.route("/departments")
@@ -41,12 +44,16 @@ class DepartmentById(MethodView):
     def get(self, department_id: int) -> Any:
         """One department with its active teams"""
         department = structure.get_department(db_session(), department_id)
-        return department if department is not None else _not_found("department", "department_id", department_id)
+        return (
+            department if department is not None else _not_found("department", "department_id", department_id)
+        )
 
 
 @blp.route("/teams")
 class Teams(MethodView):
-    @blp.arguments(TeamQuerySchema, location="query")
+    @blp.arguments(
+        TeamQuerySchema, location="query", unknown=RAISE
+    )  # a typo must not silently widen the list
     @blp.response(200, TeamSchema(many=True))
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, query: dict[str, Any]) -> Any:

@@ -52,7 +52,7 @@ class ContributorReceipt(Base):
 
 
 class RequestReceipt(Base):
-    """HMAC(K_request, device_secret | idempotency key): answers a retry with the first answer, counted once."""
+    """HMAC(K_request, device_secret | idempotency key): a retry gets the first answer and counts once."""
 
     __tablename__ = "request_receipt"
 

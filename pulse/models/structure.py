@@ -62,7 +62,7 @@ class ShiftBand(Base):
 
 
 class ReasonTag(Base):
-    """An optional reason a member of staff can attach to a rating. Retired, never deleted, to keep history."""
+    """An optional reason staff can attach to a rating. Retired, never deleted, to keep history."""
 
     __tablename__ = "reason_tag"
 

@@ -4,12 +4,16 @@ from marshmallow import Schema, fields
 
 
 class ProblemSchema(Schema):
-    type = fields.String(metadata={"description": "A URI naming the kind of problem", "example": "about:blank"})
+    type = fields.String(
+        metadata={"description": "A URI naming the kind of problem", "example": "about:blank"}
+    )
     title = fields.String(metadata={"description": "A short summary of the kind of problem"})
     status = fields.Integer(metadata={"description": "The HTTP status code"})
     detail = fields.String(metadata={"description": "What went wrong this time, in plain English"})
     errors = fields.Dict(
         keys=fields.String(),
         values=fields.List(fields.String()),
-        metadata={"description": "Messages per input field, e.g. {\"colour\": [\"Must be one of: red, amber, green.\"]}"},
+        metadata={
+            "description": 'Messages per input field, e.g. {"colour": ["Must be one of: red, amber, green."]}'
+        },
     )

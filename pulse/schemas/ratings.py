@@ -14,7 +14,10 @@ URL_SAFE = r"^[A-Za-z0-9_-]+$"
 class RatingInSchema(Schema):
     join_code = fields.String(
         required=True,
-        validate=[validate.Length(min=8, max=64), validate.Regexp(URL_SAFE, error="Use only letters, digits, - and _.")],
+        validate=[
+            validate.Length(min=8, max=64),
+            validate.Regexp(URL_SAFE, error="Use only letters, digits, - and _."),
+        ],
         metadata={"description": "The team's join code, from its poster or link"},
     )
     colour = fields.String(
@@ -30,7 +33,10 @@ class RatingInSchema(Schema):
     )
     device_secret = fields.String(
         required=True,
-        validate=[validate.Length(min=22, max=128), validate.Regexp(URL_SAFE, error="Use only letters, digits, - and _.")],
+        validate=[
+            validate.Length(min=22, max=128),
+            validate.Regexp(URL_SAFE, error="Use only letters, digits, - and _."),
+        ],
         metadata={"description": "The device's random secret (at least 128 bits, URL-safe). Never stored."},
     )
     idempotency_key = fields.String(

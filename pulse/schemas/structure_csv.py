@@ -42,7 +42,9 @@ class StructureRowSchema(Schema):
             if not data.get("department"):
                 raise ValidationError("A team needs its department.", "department")
             if data.get("headcount") is None:
-                raise ValidationError("A team needs its headcount (the number of staff in the team).", "headcount")
+                raise ValidationError(
+                    "A team needs its headcount (the number of staff in the team).", "headcount"
+                )
         if kind == "band":
             for end in ("start", "end"):
                 if data.get(end) is None:

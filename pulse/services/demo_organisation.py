@@ -18,21 +18,6 @@ BANDS = (
     ("Night", dt.time(22, 0), dt.time(7, 30)),
 )
 
-TAGS = (
-    "Staffing levels",
-    "Workload",
-    "Teamwork",
-    "Support from manager",
-    "Patient acuity",
-    "Equipment",
-    "Breaks",
-    "IT systems",
-    "Communication",
-    "Training",
-    "Bed pressures",
-    "Recognition",
-)
-
 # How often each tag is named with an amber or red rating, before a department's own emphasis.
 COMMON_REASONS = {
     "Staffing levels": 3.0,
@@ -48,6 +33,7 @@ COMMON_REASONS = {
     "Bed pressures": 0.5,
     "Recognition": 0.7,
 }
+TAGS = tuple(COMMON_REASONS)
 
 
 @dataclass(frozen=True)
@@ -77,70 +63,156 @@ class DepartmentSpec:
 
 DEPARTMENTS = (
     DepartmentSpec(
-        "Emergency Department", 0.35, 1.0, {"Bed pressures": 3.0, "Patient acuity": 3.0, "Breaks": 2.5},
-        (("Majors", 42, WARD), ("Minors", 22, WARD), ("Resus", 18, WARD), ("Paediatric ED", 14, WARD),
-         ("ED Reception", 12, WARD)),
+        "Emergency Department",
+        0.35,
+        1.0,
+        {"Bed pressures": 3.0, "Patient acuity": 3.0, "Breaks": 2.5},
+        (
+            ("Majors", 42, WARD),
+            ("Minors", 22, WARD),
+            ("Resus", 18, WARD),
+            ("Paediatric ED", 14, WARD),
+            ("ED Reception", 12, WARD),
+        ),
     ),
     DepartmentSpec(
-        "Acute Medicine", 0.45, 1.0, {"Bed pressures": 2.5, "Patient acuity": 2.0},
-        (("Acute Medical Unit", 45, WARD), ("Ward 7 (Respiratory)", 30, WARD), ("Ward 8 (Cardiology)", 28, WARD),
-         ("Ward 9 (Care of the Elderly)", 32, WARD), ("Ward 10 (Stroke)", 26, WARD),
-         ("Same Day Emergency Care", 16, SEVEN_DAY)),
+        "Acute Medicine",
+        0.45,
+        1.0,
+        {"Bed pressures": 2.5, "Patient acuity": 2.0},
+        (
+            ("Acute Medical Unit", 45, WARD),
+            ("Ward 7 (Respiratory)", 30, WARD),
+            ("Ward 8 (Cardiology)", 28, WARD),
+            ("Ward 9 (Care of the Elderly)", 32, WARD),
+            ("Ward 10 (Stroke)", 26, WARD),
+            ("Same Day Emergency Care", 16, SEVEN_DAY),
+        ),
     ),
     DepartmentSpec(
-        "Surgery", 0.7, 0.7, {"Bed pressures": 1.5},
-        (("Ward 12 (General Surgery)", 30, WARD), ("Ward 14 (Orthopaedics)", 28, WARD),
-         ("Surgical Assessment Unit", 20, WARD), ("Day Surgery Unit", 18, EXTENDED_WEEKDAY),
-         ("Pre-operative Assessment", 7, OFFICE)),
+        "Surgery",
+        0.7,
+        0.7,
+        {"Bed pressures": 1.5},
+        (
+            ("Ward 12 (General Surgery)", 30, WARD),
+            ("Ward 14 (Orthopaedics)", 28, WARD),
+            ("Surgical Assessment Unit", 20, WARD),
+            ("Day Surgery Unit", 18, EXTENDED_WEEKDAY),
+            ("Pre-operative Assessment", 7, OFFICE),
+        ),
     ),
     DepartmentSpec(
-        "Theatres", 0.9, 0.5, {"Equipment": 2.5, "Communication": 2.0},
-        (("Main Theatres", 45, WARD), ("Recovery", 20, WARD), ("Anaesthetics", 14, WARD),
-         ("Sterile Services", 12, SEVEN_DAY), ("Day Case Theatres", 16, EXTENDED_WEEKDAY)),
+        "Theatres",
+        0.9,
+        0.5,
+        {"Equipment": 2.5, "Communication": 2.0},
+        (
+            ("Main Theatres", 45, WARD),
+            ("Recovery", 20, WARD),
+            ("Anaesthetics", 14, WARD),
+            ("Sterile Services", 12, SEVEN_DAY),
+            ("Day Case Theatres", 16, EXTENDED_WEEKDAY),
+        ),
     ),
     DepartmentSpec(
-        "Maternity", 0.5, 0.5, {"Staffing levels": 4.5, "Patient acuity": 1.5},
-        (("Labour Ward", 35, WARD), ("Birth Centre", 14, WARD), ("Ward 20 (Postnatal)", 24, WARD),
-         ("Community Midwives", 22, SEVEN_DAY), ("Antenatal Clinic", 12, OFFICE)),
+        "Maternity",
+        0.5,
+        0.5,
+        {"Staffing levels": 4.5, "Patient acuity": 1.5},
+        (
+            ("Labour Ward", 35, WARD),
+            ("Birth Centre", 14, WARD),
+            ("Ward 20 (Postnatal)", 24, WARD),
+            ("Community Midwives", 22, SEVEN_DAY),
+            ("Antenatal Clinic", 12, OFFICE),
+        ),
     ),
     DepartmentSpec(
-        "Children's Services", 1.0, 0.6, {"Patient acuity": 1.5},
-        (("Ward 22 (Children's)", 26, WARD), ("Neonatal Unit", 30, WARD),
-         ("Children's Community Nursing", 12, OFFICE), ("Health Visiting", 20, OFFICE),
-         ("School Nursing", 11, OFFICE)),
+        "Children's Services",
+        1.0,
+        0.6,
+        {"Patient acuity": 1.5},
+        (
+            ("Ward 22 (Children's)", 26, WARD),
+            ("Neonatal Unit", 30, WARD),
+            ("Children's Community Nursing", 12, OFFICE),
+            ("Health Visiting", 20, OFFICE),
+            ("School Nursing", 11, OFFICE),
+        ),
     ),
     DepartmentSpec(
-        "Community Nursing", 0.6, 0.8, {"Workload": 4.5, "IT systems": 1.5},
-        (("District Nursing North", 24, SEVEN_DAY), ("District Nursing South", 22, SEVEN_DAY),
-         ("District Nursing East", 18, SEVEN_DAY), ("Rapid Response", 15, SEVEN_DAY),
-         ("Community Hospital Ward", 28, WARD), ("Twilight Nursing", 6, TWILIGHT)),
+        "Community Nursing",
+        0.6,
+        0.8,
+        {"Workload": 4.5, "IT systems": 1.5},
+        (
+            ("District Nursing North", 24, SEVEN_DAY),
+            ("District Nursing South", 22, SEVEN_DAY),
+            ("District Nursing East", 18, SEVEN_DAY),
+            ("Rapid Response", 15, SEVEN_DAY),
+            ("Community Hospital Ward", 28, WARD),
+            ("Twilight Nursing", 6, TWILIGHT),
+        ),
     ),
     DepartmentSpec(
-        "Mental Health", 0.5, 0.4, {"Patient acuity": 3.0, "Support from manager": 1.5},
-        (("Willow Ward (Adult Inpatient)", 30, WARD), ("Oak Ward (Older Adults)", 26, WARD),
-         ("Crisis Team", 18, WARD), ("Community Mental Health Team", 20, OFFICE),
-         ("Psychiatric Liaison", 9, WARD)),
+        "Mental Health",
+        0.5,
+        0.4,
+        {"Patient acuity": 3.0, "Support from manager": 1.5},
+        (
+            ("Willow Ward (Adult Inpatient)", 30, WARD),
+            ("Oak Ward (Older Adults)", 26, WARD),
+            ("Crisis Team", 18, WARD),
+            ("Community Mental Health Team", 20, OFFICE),
+            ("Psychiatric Liaison", 9, WARD),
+        ),
     ),
     DepartmentSpec(
-        "Outpatients", 1.1, 0.3, {"IT systems": 2.5, "Communication": 2.0, "Bed pressures": 0.0},
-        (("Main Outpatients", 25, OFFICE), ("Fracture Clinic", 10, OFFICE), ("Eye Clinic", 12, OFFICE),
-         ("Phlebotomy", 11, OFFICE), ("Outpatient Booking", 14, OFFICE)),
+        "Outpatients",
+        1.1,
+        0.3,
+        {"IT systems": 2.5, "Communication": 2.0, "Bed pressures": 0.0},
+        (
+            ("Main Outpatients", 25, OFFICE),
+            ("Fracture Clinic", 10, OFFICE),
+            ("Eye Clinic", 12, OFFICE),
+            ("Phlebotomy", 11, OFFICE),
+            ("Outpatient Booking", 14, OFFICE),
+        ),
     ),
     DepartmentSpec(
-        "Estates & Facilities", 0.8, 0.5,
+        "Estates & Facilities",
+        0.8,
+        0.5,
         {"Equipment": 2.5, "Support from manager": 1.5, "Patient acuity": 0.0, "Bed pressures": 0.3},
-        (("Porters", 40, WARD), ("Domestic Services", 45, SEVEN_DAY), ("Catering", 30, SEVEN_DAY),
-         ("Security", 8, WARD), ("Maintenance", 15, OFFICE)),
+        (
+            ("Porters", 40, WARD),
+            ("Domestic Services", 45, SEVEN_DAY),
+            ("Catering", 30, SEVEN_DAY),
+            ("Security", 8, WARD),
+            ("Maintenance", 15, OFFICE),
+        ),
     ),
     DepartmentSpec(
-        "Pharmacy", 1.0, 0.5, {"Workload": 3.5, "IT systems": 2.0, "Bed pressures": 0.2},
+        "Pharmacy",
+        1.0,
+        0.5,
+        {"Workload": 3.5, "IT systems": 2.0, "Bed pressures": 0.2},
         (("Dispensary", 20, SEVEN_DAY), ("Ward Pharmacy", 16, OFFICE), ("Aseptic Unit", 7, OFFICE)),
     ),
     DepartmentSpec(
-        "Corporate Services", 1.2, 0.3,
+        "Corporate Services",
+        1.2,
+        0.3,
         {"IT systems": 3.0, "Patient acuity": 0.0, "Bed pressures": 0.0, "Staffing levels": 1.5},
-        (("Finance", 18, OFFICE), ("HR & Workforce", 16, OFFICE), ("IT Service Desk", 12, EXTENDED_WEEKDAY),
-         ("Patient Experience", 4, OFFICE), ("Medical Records", 20, OFFICE)),
+        (
+            ("Finance", 18, OFFICE),
+            ("HR & Workforce", 16, OFFICE),
+            ("IT Service Desk", 12, EXTENDED_WEEKDAY),
+            ("Patient Experience", 4, OFFICE),
+            ("Medical Records", 20, OFFICE),
+        ),
     ),
 )
 
@@ -204,7 +276,7 @@ def has_organisation(session: Session) -> bool:
 
 def seed_organisation(session: Session, *, seed: int) -> DemoOrganisation:
     """Create the demo trust's departments, teams, shift bands and reason tags (flushed, not committed)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - a repeatable demo, not a secret
     bands = {
         name: DemoBand(structure.add_shift_band(session, name, start, end).id, name, start, end)
         for name, start, end in BANDS

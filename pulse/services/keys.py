@@ -58,7 +58,9 @@ def ensure_keys(
     return _load_keys(session, every), True
 
 
-def _load_keys(session: Session, wanted: Sequence[tuple[KeyPurpose, dt.date]]) -> dict[tuple[KeyPurpose, dt.date], Key]:
+def _load_keys(
+    session: Session, wanted: Sequence[tuple[KeyPurpose, dt.date]]
+) -> dict[tuple[KeyPurpose, dt.date], Key]:
     rows = session.execute(
         select(RatingKey.purpose, RatingKey.period_start, RatingKey.id, RatingKey.secret).where(
             tuple_(RatingKey.purpose, RatingKey.period_start).in_([(p.value, d) for p, d in wanted])

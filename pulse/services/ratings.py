@@ -71,7 +71,9 @@ class Clock:
     grace: dt.timedelta
 
 
-def record_rating(session: Session, request: RatingRequest, *, now: dt.datetime, clock: Clock) -> RatingReceipt:
+def record_rating(
+    session: Session, request: RatingRequest, *, now: dt.datetime, clock: Clock
+) -> RatingReceipt:
     """Count one rating, or recognise a retry of one already counted. Raises RatingRefused otherwise.
 
     Nothing here stores the device secret, the time, or anything else about the rater: only keyed digests
@@ -124,7 +126,10 @@ def record_rating(session: Session, request: RatingRequest, *, now: dt.datetime,
         raise AlreadyRated(f"You've already rated this shift ({shift.band_name}). Thank you.")
     week_key = keys[(KeyPurpose.WEEK, week)]
     new_contributor = _insert_receipt(
-        session, ContributorReceipt, digest(week_key.secret, request.device_secret, team.id, week), week_key.id
+        session,
+        ContributorReceipt,
+        digest(week_key.secret, request.device_secret, team.id, week),
+        week_key.id,
     )
 
     delta = TallyDelta()

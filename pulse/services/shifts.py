@@ -40,7 +40,9 @@ def band_window(band: BandLike, shift_date: dt.date, tz: ZoneInfo) -> tuple[dt.d
     return start, end
 
 
-def open_shift(bands: Iterable[BandLike], now: dt.datetime, tz: ZoneInfo, grace: dt.timedelta) -> Shift | None:
+def open_shift(
+    bands: Iterable[BandLike], now: dt.datetime, tz: ZoneInfo, grace: dt.timedelta
+) -> Shift | None:
     """The shift a rating made at `now` belongs to, or None when no band is open.
 
     A band is open from its start until its end plus the grace period. People rate as they leave, so where
@@ -61,8 +63,12 @@ def open_shift(bands: Iterable[BandLike], now: dt.datetime, tz: ZoneInfo, grace:
     return min(candidates, key=lambda s: (s.ends_at, s.starts_at, s.band_id))
 
 
-def day_closes_at(bands: Iterable[BandLike], shift_date: dt.date, tz: ZoneInfo, grace: dt.timedelta) -> dt.datetime:
+def day_closes_at(
+    bands: Iterable[BandLike], shift_date: dt.date, tz: ZoneInfo, grace: dt.timedelta
+) -> dt.datetime:
     """The moment (UTC) after which no rating can be dated to `shift_date` any more."""
     ends = [band_window(band, shift_date, tz)[1] for band in bands]
-    latest = max(ends) if ends else dt.datetime.combine(shift_date + dt.timedelta(days=2), dt.time(), tzinfo=tz)
+    latest = (
+        max(ends) if ends else dt.datetime.combine(shift_date + dt.timedelta(days=2), dt.time(), tzinfo=tz)
+    )
     return latest + grace

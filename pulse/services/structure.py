@@ -29,7 +29,9 @@ def get_department(session: Session, department_id: int) -> Department | None:
     return session.get(Department, department_id, options=[selectinload(Department.teams)])
 
 
-def list_teams(session: Session, *, department_id: int | None = None, include_inactive: bool = False) -> list[Team]:
+def list_teams(
+    session: Session, *, department_id: int | None = None, include_inactive: bool = False
+) -> list[Team]:
     stmt = select(Team).order_by(Team.department_id, Team.name)
     if department_id is not None:
         stmt = stmt.where(Team.department_id == department_id)
@@ -47,7 +49,9 @@ def find_team_by_join_code(session: Session, join_code: str) -> Team | None:
 
 
 def list_shift_bands(session: Session) -> list[ShiftBand]:
-    return list(session.scalars(select(ShiftBand).where(ShiftBand.active.is_(True)).order_by(ShiftBand.start_time)))
+    return list(
+        session.scalars(select(ShiftBand).where(ShiftBand.active.is_(True)).order_by(ShiftBand.start_time))
+    )
 
 
 def list_reason_tags(session: Session, *, include_retired: bool = False) -> list[ReasonTag]:
@@ -71,8 +75,12 @@ def add_department(session: Session, name: str) -> Department:
     return department
 
 
-def add_team(session: Session, department: Department, name: str, headcount: int, active: bool = True) -> Team:
-    team = Team(department=department, name=name, headcount=headcount, active=active, join_code=new_join_code())
+def add_team(
+    session: Session, department: Department, name: str, headcount: int, active: bool = True
+) -> Team:
+    team = Team(
+        department=department, name=name, headcount=headcount, active=active, join_code=new_join_code()
+    )
     session.add(team)
     session.flush()
     return team

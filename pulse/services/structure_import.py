@@ -57,11 +57,19 @@ def read_structure_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text))
     missing = {"kind", "name"} - set(reader.fieldnames or [])
     if missing:
-        raise StructureImportError([RowError(1, "header", f"missing column(s): {', '.join(sorted(missing))}")])
+        raise StructureImportError(
+            [RowError(1, "header", f"missing column(s): {', '.join(sorted(missing))}")]
+        )
     unknown = set(reader.fieldnames or []) - set(CSV_COLUMNS)
     if unknown:
         raise StructureImportError(
-            [RowError(1, "header", f"unknown column(s): {', '.join(sorted(unknown))}; expected {', '.join(CSV_COLUMNS)}")]
+            [
+                RowError(
+                    1,
+                    "header",
+                    f"unknown column(s): {', '.join(sorted(unknown))}; expected {', '.join(CSV_COLUMNS)}",
+                )
+            ]
         )
     schema = StructureRowSchema()
     rows, errors = [], []
@@ -80,7 +88,10 @@ def read_structure_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
 
 def _row_errors(line: int, messages: Any) -> list[RowError]:
     if isinstance(messages, dict):
-        return [RowError(line, str(f), " ".join(map(str, m)) if isinstance(m, list) else str(m)) for f, m in messages.items()]
+        return [
+            RowError(line, str(f), " ".join(map(str, m)) if isinstance(m, list) else str(m))
+            for f, m in messages.items()
+        ]
     return [RowError(line, "row", str(messages))]
 
 
@@ -95,7 +106,11 @@ def import_structure(session: Session, rows: list[tuple[int, dict[str, Any]]]) -
         if key in seen:
             errors.append(RowError(line, "name", f"repeats line {seen[key]}"))
         seen[key] = line
-        if row["kind"] == "team" and row["department"] not in departments and row["department"] not in file_departments:
+        if (
+            row["kind"] == "team"
+            and row["department"] not in departments
+            and row["department"] not in file_departments
+        ):
             errors.append(RowError(line, "department", f"no department named {row['department']!r}"))
     if errors:
         raise StructureImportError(errors)
@@ -114,7 +129,9 @@ def _row_key(row: dict[str, Any]) -> tuple[str, ...]:
     return (row["kind"], row["name"])
 
 
-def _apply_row(session: Session, row: dict[str, Any], departments: dict[str, Department], report: ImportReport) -> None:
+def _apply_row(
+    session: Session, row: dict[str, Any], departments: dict[str, Department], report: ImportReport
+) -> None:
     kind, name = row["kind"], row["name"]
     if kind == "department":
         department = departments.get(name)
@@ -126,10 +143,20 @@ def _apply_row(session: Session, row: dict[str, Any], departments: dict[str, Dep
             _update(department, {"active": row["active"]}, kind, report)
     elif kind == "team":
         department = departments[row["department"]]
-        team = session.scalar(select(Team).where(Team.department_id == department.id, Team.name == name)) if department.id else None
+        team = (
+            session.scalar(select(Team).where(Team.department_id == department.id, Team.name == name))
+            if department.id
+            else None
+        )
         if team is None:
             session.add(
-                Team(department=department, name=name, headcount=row["headcount"], active=row["active"], join_code=new_join_code())
+                Team(
+                    department=department,
+                    name=name,
+                    headcount=row["headcount"],
+                    active=row["active"],
+                    join_code=new_join_code(),
+                )
             )
             report.created[kind] += 1
         else:
@@ -137,10 +164,17 @@ def _apply_row(session: Session, row: dict[str, Any], departments: dict[str, Dep
     elif kind == "band":
         band = session.scalar(select(ShiftBand).where(ShiftBand.name == name))
         if band is None:
-            session.add(ShiftBand(name=name, start_time=row["start"], end_time=row["end"], active=row["active"]))
+            session.add(
+                ShiftBand(name=name, start_time=row["start"], end_time=row["end"], active=row["active"])
+            )
             report.created[kind] += 1
         else:
-            _update(band, {"start_time": row["start"], "end_time": row["end"], "active": row["active"]}, kind, report)
+            _update(
+                band,
+                {"start_time": row["start"], "end_time": row["end"], "active": row["active"]},
+                kind,
+                report,
+            )
     else:
         tag = session.scalar(select(ReasonTag).where(ReasonTag.label == name))
         if tag is None:
@@ -170,12 +204,24 @@ def export_structure(session: Session) -> str:
         writer.writerow({"kind": "department", "name": d.name, "active": yes[d.active]})
     for b in session.scalars(select(ShiftBand).order_by(ShiftBand.start_time)):
         writer.writerow(
-            {"kind": "band", "name": b.name, "active": yes[b.active], "start": b.start_time.strftime("%H:%M"), "end": b.end_time.strftime("%H:%M")}
+            {
+                "kind": "band",
+                "name": b.name,
+                "active": yes[b.active],
+                "start": b.start_time.strftime("%H:%M"),
+                "end": b.end_time.strftime("%H:%M"),
+            }
         )
     for g in session.scalars(select(ReasonTag).order_by(ReasonTag.label)):
         writer.writerow({"kind": "tag", "name": g.label, "active": yes[g.active]})
     rows = (
-        {"kind": "team", "name": t.name, "department": t.department.name, "headcount": t.headcount, "active": yes[t.active]}
+        {
+            "kind": "team",
+            "name": t.name,
+            "department": t.department.name,
+            "headcount": t.headcount,
+            "active": yes[t.active],
+        }
         for t in session.scalars(select(Team).join(Department).order_by(Department.name, Team.name))
     )
     writer.writerows(rows)

@@ -84,7 +84,9 @@ def apply_delta(session: Session, delta: TallyDelta) -> None:
     _upsert_add(session, OrgShiftTally, org_rows, ["shift_date", "band_id"], list(COLOURS))
 
 
-def _upsert_add(session: Session, model: type, rows: list[dict], keys: list[str], counters: list[str]) -> None:
+def _upsert_add(
+    session: Session, model: type, rows: list[dict], keys: list[str], counters: list[str]
+) -> None:
     if not rows:
         return
     table = model.__table__  # type: ignore[attr-defined]

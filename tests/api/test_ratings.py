@@ -26,13 +26,13 @@ WEEK = dt.date(2026, 11, 16)
 
 
 def team_week(session: Session, team_id: int) -> tuple[int, int, int, int] | None:
-    session.expire_all()
+    session.rollback()  # end the read snapshot so the next read sees new commits
     row = session.get(TeamWeekTally, (team_id, WEEK))
     return None if row is None else (row.red, row.amber, row.green, row.contributors)
 
 
 def total_ratings(session: Session) -> int:
-    session.expire_all()
+    session.rollback()  # end the read snapshot so the next read sees new commits
     team = session.scalar(select(func.sum(TeamWeekTally.red + TeamWeekTally.amber + TeamWeekTally.green)))
     org = session.scalar(select(func.sum(OrgShiftTally.red + OrgShiftTally.amber + OrgShiftTally.green)))
     assert team == org, "team and organisation tallies must always agree"
@@ -63,7 +63,9 @@ def test_new_rating_is_counted_in_every_tally(client, session) -> None:
     assert (org_row.red, org_row.amber, org_row.green) == (1, 0, 0)
 
 
-def test_retry_with_same_idempotency_key_gets_same_answer_and_counts_once(client, session, clock: FakeClock) -> None:
+def test_retry_with_same_idempotency_key_gets_same_answer_and_counts_once(
+    client, session, clock: FakeClock
+) -> None:
     org = make_org(session)
     body = rating_body(org.team.join_code, "amber")
     first = client.post(URL, json=body)
@@ -97,11 +99,15 @@ def test_same_device_in_another_team_same_shift_is_refused(client, session) -> N
     assert total_ratings(session) == 1
 
 
-def test_same_device_next_shift_counts_again_but_is_one_contributor(client, session, clock: FakeClock) -> None:
+def test_same_device_next_shift_counts_again_but_is_one_contributor(
+    client, session, clock: FakeClock
+) -> None:
     org = make_org(session)
     secret = device_secret()
     for key, colour in (("monday-early", "green"), ("monday-late", "red")):
-        response = client.post(URL, json=rating_body(org.team.join_code, colour, device_secret=secret, idempotency_key=key))
+        response = client.post(
+            URL, json=rating_body(org.team.join_code, colour, device_secret=secret, idempotency_key=key)
+        )
         assert response.status_code == 201
         clock.advance(hours=9)  # 10:00 Early -> 19:00 Late
     assert team_week(session, org.team.id) == (1, 0, 1, 1)
@@ -153,7 +159,9 @@ def test_unknown_and_retired_reasons_are_refused_by_name(client, session) -> Non
     org.tags[1].active = False
     session.commit()
     for reasons in ([999_999], [org.tags[1].id]):
-        problem = assert_problem(client.post(URL, json=rating_body(org.team.join_code, reasons=reasons)), 422, "reasons")
+        problem = assert_problem(
+            client.post(URL, json=rating_body(org.team.join_code, reasons=reasons)), 422, "reasons"
+        )
         assert str(reasons[0]) in problem["errors"]["reasons"][0]
     assert total_ratings(session) == 0
 
@@ -209,12 +217,12 @@ def test_missing_fields_are_named(client, session, missing: str) -> None:
     assert problem["errors"][missing] == ["Missing data for required field."]
 
 
-@pytest.mark.parametrize("payload", ["{not json", "[1, 2", "\"just a string"])
+@pytest.mark.parametrize("payload", ["{not json", "[1, 2", '"just a string'])
 def test_invalid_json_is_400(client, payload: str) -> None:
     assert_problem(client.post(URL, data=payload, content_type="application/json"), 400, "body")
 
 
-@pytest.mark.parametrize("payload", ["[]", "\"text\"", "42", "null"])
+@pytest.mark.parametrize("payload", ["[]", '"text"', "42", "null"])
 def test_json_that_is_not_an_object_is_refused(client, payload: str) -> None:
     response = client.post(URL, data=payload, content_type="application/json")
     assert response.status_code in (400, 422)
@@ -246,7 +254,7 @@ def test_nothing_identifying_is_stored(client, session) -> None:
     body = rating_body(org.team.join_code, "red", reasons=[org.tags[0].id])
     assert client.post(URL, json=body).status_code == 201
     secret, key = body["device_secret"].encode(), body["idempotency_key"].encode()
-    session.expire_all()
+    session.rollback()  # end the read snapshot so the next read sees new commits
     with session.get_bind().connect() as conn:
         for table in Base.metadata.sorted_tables:
             for row in conn.execute(select(table)):

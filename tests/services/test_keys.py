@@ -21,7 +21,7 @@ def count(session: Session, model: type) -> int:
 
 
 def keys(session: Session) -> set[tuple[str, dt.date]]:
-    session.expire_all()
+    session.rollback()  # end the read snapshot so the next read sees new commits
     return {(k.purpose.value, k.period_start) for k in session.scalars(select(RatingKey))}
 
 
@@ -42,7 +42,12 @@ def test_each_day_and_week_gets_its_own_key(client, session, clock: FakeClock) -
 def test_purge_destroys_closed_keys_and_their_digests_only(client, session, clock: FakeClock) -> None:
     org = make_org(session)
     assert client.post("/api/v1/ratings", json=rating_body(org.team.join_code)).status_code == 201
-    assert count(session, ShiftReceipt) == count(session, ContributorReceipt) == count(session, RequestReceipt) == 1
+    assert (
+        count(session, ShiftReceipt)
+        == count(session, ContributorReceipt)
+        == count(session, RequestReceipt)
+        == 1
+    )
 
     # Thursday noon: Wednesday's shifts closed at 09:30 + margin, but the week and the request key live on.
     destroyed = purge_expired(session, dt.datetime(2026, 11, 19, 12, 0, tzinfo=LONDON), LONDON, GRACE)

@@ -1,0 +1,1 @@
+"""The staff-facing pages: the rating page and kiosk (server-rendered)."""

@@ -1,0 +1,75 @@
+"""The `pulse` command line, run as operators run it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from pulse.cli import cli
+from pulse.models import Team
+from tests.services.test_structure_import import GOOD
+
+
+@pytest.fixture
+def run(app, database_url: str):  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        env = {"PULSE_DATABASE_URL": database_url, "PULSE_ENV": "test", "PULSE_SECRET_KEY": ""}
+        return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+
+    return invoke
+
+
+def test_import_structure_twice_changes_nothing_the_second_time(run, session, tmp_path: Path) -> None:
+    csv_file = tmp_path / "structure.csv"
+    csv_file.write_text(GOOD, encoding="utf-8")
+    first = run("import-structure", str(csv_file))
+    assert first.exit_code == 0, first.output
+    assert "teams: 3 created" in first.output
+    second = run("import-structure", str(csv_file))
+    assert second.exit_code == 0 and "teams: 0 created, 0 updated, 3 unchanged" in second.output
+    assert session.scalar(select(func.count()).select_from(Team)) == 3
+
+
+def test_import_structure_with_bad_rows_names_them_and_imports_nothing(run, session, tmp_path: Path) -> None:
+    csv_file = tmp_path / "structure.csv"
+    csv_file.write_text(GOOD + "team,Ward 9,Maternity,lots,,,\n", encoding="utf-8")
+    result = run("import-structure", str(csv_file))
+    assert result.exit_code == 1
+    assert "line 11: headcount: Not a valid integer." in result.output
+    assert "nothing was imported" in result.output
+    assert session.scalar(select(func.count()).select_from(Team)) == 0
+
+
+def test_export_structure_writes_the_import_format(run, tmp_path: Path) -> None:
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(GOOD, encoding="utf-8")
+    assert run("import-structure", str(source)).exit_code == 0
+    assert run("export-structure", str(out)).exit_code == 0
+    assert out.read_text(encoding="utf-8").startswith("kind,name,department,headcount,active,start,end\n")
+    assert "Majors" in run("export-structure").output
+
+
+def test_join_codes_list_and_rotate(run, session, tmp_path: Path) -> None:
+    csv_file = tmp_path / "structure.csv"
+    csv_file.write_text(GOOD, encoding="utf-8")
+    run("import-structure", str(csv_file))
+    team = session.scalar(select(Team).where(Team.name == "Majors"))
+    listing = run("join-codes").output
+    assert team.join_code in listing and "Emergency Department / Majors" in listing
+
+    rotated = run("join-codes", "--rotate", str(team.id))
+    assert rotated.exit_code == 0 and "no longer works" in rotated.output
+    session.rollback()  # end the read snapshot so the next read sees new commits
+    assert session.get(Team, team.id).join_code not in listing
+    assert run("join-codes", "--rotate", "9999").exit_code == 1
+
+
+def test_purge_and_db_upgrade_report_what_they_did(run) -> None:
+    assert "Destroyed 0 expired key(s)" in run("purge").output
+    upgraded = run("db", "upgrade")
+    assert upgraded.exit_code == 0 and "is at head" in upgraded.output
