@@ -10,7 +10,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
-from pulse.runtime import db_session, runtime
+from pulse.runtime import close_db_session, db_session, runtime
 
 
 def _create_app() -> Flask:
@@ -92,6 +92,8 @@ def demo(weeks: int, seed: int, reset: bool, no_serve: bool, host: str | None, p
                 demo_service.write_history(session, week_delta)
                 session.commit()
         click.echo(demo_service.describe(session))
+    # The server must not start while this command still holds a transaction (on SQLite, the write lock).
+    close_db_session()
     if no_serve:
         return
     settings = rt.settings
@@ -199,7 +201,7 @@ def join_codes(rotate_team: int | None) -> None:
     """List each team's rating link code, or rotate one team's code (the old one stops working)."""
     from pulse.services import structure
 
-    session = db_session(write=True)
+    session = db_session(write=rotate_team is not None)
     if rotate_team is not None:
         team = structure.get_team(session, rotate_team)
         if team is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,35 @@ def test_purge_and_db_upgrade_report_what_they_did(run) -> None:
     assert "Destroyed 0 expired key(s)" in run("purge").output
     upgraded = run("db", "upgrade")
     assert upgraded.exit_code == 0 and "is at head" in upgraded.output
+
+
+def test_demo_seeds_then_serves_with_the_database_free_for_ratings(
+    run, session, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While `pulse demo` serves, ratings must be writable: the command may hold no transaction open."""
+    import pulse.cli
+    from tests.factories import rating_body
+
+    served: dict[str, int] = {}
+
+    def fake_serve(app, host: str, port: int, threads: int) -> None:  # type: ignore[no-untyped-def]
+        code = session.scalar(select(Team.join_code).limit(1))
+        session.rollback()
+
+        def post() -> None:  # from a thread of its own, as the server's worker threads do
+            served["status"] = app.test_client().post("/api/v1/ratings", json=rating_body(code)).status_code
+
+        worker = threading.Thread(target=post)
+        worker.start()
+        worker.join(timeout=60)
+
+    monkeypatch.setattr(pulse.cli, "_serve", fake_serve)
+    monkeypatch.setenv("PULSE_GRACE_MINUTES", "1440")  # some band is open whatever the time of day
+    result = run("demo", "--weeks", "2", "--port", "8099")
+    assert result.exit_code == 0, result.output
+    assert "Organisation: 12 departments, 60 teams" in result.output
+    assert "http://127.0.0.1:8099/dashboard/" in result.output
+    assert served["status"] == 201
+
+    again = run("demo", "--no-serve")
+    assert "already holds an organisation" in again.output
