@@ -38,6 +38,7 @@ class Settings:
     max_body_bytes: int = 16 * 1024
     host: str = "127.0.0.1"
     port: int = 8050
+    workers: int = 4
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
@@ -60,6 +61,8 @@ class Settings:
             raise ConfigError("PULSE_GRACE_MINUTES must be between 0 and 1440")
         if self.max_body_bytes < 1024:
             raise ConfigError("PULSE_MAX_BODY_BYTES must be at least 1024")
+        if self.workers < 1:
+            raise ConfigError("PULSE_WORKERS must be at least 1")
         if self.db_pool_size < 1:
             raise ConfigError("PULSE_DB_POOL_SIZE must be at least 1")
         try:
