@@ -1,0 +1,162 @@
+"""The anonymity rules of PRIVACY.md section 4 on one bucket's tree: primary suppression and the atom rule.
+
+Pure functions over plain data, so that the same code runs in publication, in the audit and in the
+property-based tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+NodeId = Hashable
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (unit, bucket) figure: colour counts, people (n), and the configured headcount where there is one."""
+
+    id: NodeId
+    parent: NodeId | None
+    red: int = 0
+    amber: int = 0
+    green: int = 0
+    n: int = 0
+    headcount: int | None = None
+
+    @property
+    def counts(self) -> tuple[int, int, int, int]:
+        return (self.red, self.amber, self.green, self.n)
+
+
+@dataclass
+class Tree:
+    """A bucket's cells as a tree: the root has parent None; counts of a parent equal the sum of its children."""
+
+    cells: dict[NodeId, Cell]
+    children: dict[NodeId, list[NodeId]] = field(default_factory=dict)
+    depth: dict[NodeId, int] = field(default_factory=dict)
+    root: NodeId | None = None
+
+    @classmethod
+    def build(cls, cells: Iterable[Cell]) -> Tree:
+        by_id = {c.id: c for c in cells}
+        tree = cls(by_id, {i: [] for i in by_id})
+        for cell in by_id.values():
+            if cell.parent is None:
+                if tree.root is not None:
+                    raise ValueError("a tree has one root")
+                tree.root = cell.id
+            else:
+                tree.children[cell.parent].append(cell.id)
+        if tree.root is None:
+            raise ValueError("a tree needs a root")
+        stack = [(tree.root, 0)]
+        while stack:
+            node, d = stack.pop()
+            tree.depth[node] = d
+            stack.extend((c, d + 1) for c in tree.children[node])
+        if len(tree.depth) != len(by_id):
+            raise ValueError("every cell must hang from the root")
+        return tree
+
+    def leaves_under(self, node: NodeId) -> list[NodeId]:
+        out, stack = [], [node]
+        while stack:
+            current = stack.pop()
+            kids = self.children[current]
+            if kids:
+                stack.extend(kids)
+            else:
+                out.append(current)
+        return out
+
+
+def primary_hidden(tree: Tree, k: int) -> set[NodeId]:
+    """Cells with 1..k-1 contributors, or whose unit's configured headcount is below k."""
+    return {c.id for c in tree.cells.values() if 0 < c.n < k or (c.headcount is not None and c.headcount < k)}
+
+
+def highest_published_below(tree: Tree, node: NodeId, published: set[NodeId]) -> list[NodeId]:
+    """D(v): the published cells strictly below `node` with no published cell between them and `node`."""
+    out, stack = [], list(tree.children[node])
+    while stack:
+        current = stack.pop()
+        if current in published:
+            out.append(current)
+        else:
+            stack.extend(tree.children[current])
+    return out
+
+
+def atom(tree: Tree, node: NodeId, published: set[NodeId]) -> tuple[int, int, int, int]:
+    """What remains of `node` (red, amber, green, n) after removing its highest published sub-cells."""
+    totals = list(tree.cells[node].counts)
+    for below in highest_published_below(tree, node, published):
+        for i, value in enumerate(tree.cells[below].counts):
+            totals[i] -= value
+    return (totals[0], totals[1], totals[2], totals[3])
+
+
+def suppress(tree: Tree, k: int, *, frozen_hidden: Iterable[NodeId] = ()) -> set[NodeId]:
+    """The cells that may be published: primary suppression, then the atom rule until every atom is 0 or >= k.
+
+    `frozen_hidden` cells are hidden whatever their counts (for example, the root of a bucket that must stay
+    dark). Each step hides one more cell, so the loop ends.
+    """
+    published = set(tree.cells) - primary_hidden(tree, k) - set(frozen_hidden)
+    # A unit hidden for its small headcount may hold k or more contributors; its records must then never be a
+    # whole atom on their own, or subtraction would reveal them.
+    guarded = {_records_under(tree, v) for v in tree.cells if v not in published and tree.cells[v].n >= k}
+    while True:
+        bad = [
+            v
+            for v in published
+            if 0 < atom(tree, v, published)[3] < k
+            or (guarded and _atom_records(tree, v, published) in guarded)
+        ]
+        if not bad:
+            return published
+        v = max(bad, key=lambda node: (tree.depth[node], str(node)))  # deepest first; ties in a fixed order
+        holding = [d for d in highest_published_below(tree, v, published) if atom(tree, d, published)[3] > 0]
+        if holding:
+            smallest = min(holding, key=lambda d: (tree.cells[d].n, str(d)))
+            published.discard(smallest)  # its records join v's atom
+        else:
+            published.discard(v)  # v's atom joins its nearest published ancestor's
+
+
+def _records_under(tree: Tree, node: NodeId) -> frozenset[NodeId]:
+    return frozenset(leaf for leaf in tree.leaves_under(node) if tree.cells[leaf].n > 0)
+
+
+def _atom_records(tree: Tree, node: NodeId, published: set[NodeId]) -> frozenset[NodeId]:
+    """The leaves holding records in atom(node)."""
+    if not tree.children[node]:
+        return frozenset([node]) if tree.cells[node].n > 0 else frozenset()
+    out: set[NodeId] = set()
+    stack = list(tree.children[node])
+    while stack:
+        current = stack.pop()
+        if current in published:
+            continue
+        kids = tree.children[current]
+        if kids:
+            stack.extend(kids)
+        elif tree.cells[current].n > 0:
+            out.add(current)
+    return frozenset(out)
+
+
+def primary_only(tree: Tree, k: int) -> set[NodeId]:
+    """Only the primary rule: shown to leak by subtraction (kept for the tests and the audit's comparison)."""
+    return set(tree.cells) - primary_hidden(tree, k)
+
+
+def shown(tree: Tree, published: set[NodeId]) -> set[NodeId]:
+    """Published cells that show figures. A published cell with no ratings shows as empty, like a hidden one."""
+    return {v for v in published if tree.cells[v].n > 0}
+
+
+def leaf_values(tree: Tree) -> Mapping[NodeId, tuple[int, int, int, int]]:
+    return {v: tree.cells[v].counts for v in tree.cells if not tree.children[v]}
