@@ -2,9 +2,9 @@
 group that can be derived from them is empty or at least k strong.
 
 The shown cells of a bucket form a laminar family (a tree's subtrees), so their span is exactly the span of
-their disjoint atoms: a hidden cell is derivable if and only if its leaves are a union of whole atoms. For small
-trees, `in_span` checks the same thing by Gaussian elimination over the rationals, independently of that
-argument; the property-based tests compare the two.
+their disjoint atoms: a hidden cell is derivable if and only if its leaves are a union of whole atoms.
+For small trees, `in_span` checks the same by Gaussian elimination over the rationals, independently of
+that argument; the property-based tests compare the two.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def audit_tree(tree: Tree, published: set[NodeId], k: int, *, label: str = "") -
     rows = [_indicator(tree, v, order) for v in sorted(known, key=str)] if small else []
     base_rank = rank(rows) if small else 0
     for h in hidden:
-        leaves = set(tree.leaves_under(h))
+        leaves = frozenset(tree.leaves_under(h))
         derivable = all(leaf in owner for leaf in leaves) and all(
             atoms[owner[leaf]] <= leaves for leaf in leaves
         )

@@ -14,7 +14,7 @@ NodeId = Hashable
 
 @dataclass(frozen=True)
 class Cell:
-    """One (unit, bucket) figure: colour counts, people (n), and the configured headcount where there is one."""
+    """One (unit, bucket) figure: colour counts, people (n), and the configured headcount if any."""
 
     id: NodeId
     parent: NodeId | None
@@ -31,7 +31,7 @@ class Cell:
 
 @dataclass
 class Tree:
-    """A bucket's cells as a tree: the root has parent None; counts of a parent equal the sum of its children."""
+    """A bucket's cells as a tree: the root has parent None; a parent's counts are its children's sum."""
 
     cells: dict[NodeId, Cell]
     children: dict[NodeId, list[NodeId]] = field(default_factory=dict)
@@ -154,7 +154,7 @@ def primary_only(tree: Tree, k: int) -> set[NodeId]:
 
 
 def shown(tree: Tree, published: set[NodeId]) -> set[NodeId]:
-    """Published cells that show figures. A published cell with no ratings shows as empty, like a hidden one."""
+    """Published cells that show figures; a published cell with no ratings looks empty, like a hidden one."""
     return {v for v in published if tree.cells[v].n > 0}
 
 

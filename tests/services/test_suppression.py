@@ -80,7 +80,7 @@ def tree_of(teams: dict[str, tuple[int, str]], k_headcount: int = 30) -> Tree:
 
 
 def test_department_minus_visible_teams() -> None:
-    """Classic: the department is shown and all but one small team are shown; subtraction finds the small one."""
+    """Classic: the department and all but one small team are shown; subtraction finds the small one."""
     tree = tree_of({"A": (12, "D"), "B": (15, "D"), "C": (3, "D"), "X": (20, "E")})
     leaky = primary_only(tree, K)
     assert "C" not in leaky and {"A", "B", "D"} <= leaky
