@@ -92,6 +92,12 @@ def demo(weeks: int, seed: int, reset: bool, no_serve: bool, host: str | None, p
                 demo_service.write_history(session, week_delta)
                 session.commit()
         click.echo(demo_service.describe(session))
+        from pulse.services.publication import publish_due
+
+        grace = dt.timedelta(minutes=rt.settings.grace_minutes)
+        published = publish_due(session, rt.now(), rt.settings.tz, grace, rt.settings.min_group_size)
+        session.commit()
+        click.echo(f"Published {len(published)} closed week(s) through the anonymity checks.")
     # The server must not start while this command still holds a transaction (on SQLite, the write lock).
     close_db_session()
     if no_serve:
@@ -192,6 +198,48 @@ def purge() -> None:
     click.echo(f"Destroyed {count} expired key(s) and their digests.")
 
 
+@click.command()
+@with_appcontext
+def publish() -> None:
+    """Publish every week that has closed (plus the grace period) and is not yet published."""
+    from pulse.services.publication import publish_due
+
+    rt = runtime()
+    settings = rt.settings
+    session = db_session(write=True)
+    grace = dt.timedelta(minutes=settings.grace_minutes)
+    weeks = publish_due(session, rt.now(), settings.tz, grace, settings.min_group_size)
+    session.commit()
+    if weeks:
+        click.echo(
+            f"Published {len(weeks)} week(s): {weeks[0]} to {weeks[-1]} (k={settings.min_group_size})."
+        )
+    else:
+        click.echo("Nothing to publish: every closed week is already published.")
+
+
+@click.command()
+@with_appcontext
+def audit() -> None:
+    """Check every published week by exact linear algebra; exit 1 if any hidden figure can be worked out."""
+    from pulse.services.publication_audit import audit_published
+
+    weeks, result = audit_published(db_session())
+    click.echo(
+        f"Audited {weeks} published week(s): {result.cells} cells, {result.shown} shown, "
+        f"{result.hidden_with_records} hidden with ratings, {result.atoms} derivable groups, "
+        f"{result.exact_checks} cells also checked by Gaussian elimination."
+    )
+    if not result.ok:
+        for problem in result.problems:
+            click.echo(f"LEAK: {problem}", err=True)
+        raise click.ClickException(f"{len(result.problems)} problem(s) found.")
+    click.echo(
+        "No hidden figure can be worked out from the published ones, and every derivable group is empty "
+        "or at least k strong."
+    )
+
+
 @click.command("join-codes")
 @click.option(
     "--rotate", "rotate_team", type=int, default=None, metavar="TEAM_ID", help="Replace this team's code."
@@ -225,3 +273,5 @@ cli.add_command(import_structure)
 cli.add_command(export_structure)
 cli.add_command(purge)
 cli.add_command(join_codes)
+cli.add_command(publish)
+cli.add_command(audit)

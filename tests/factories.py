@@ -50,3 +50,37 @@ def rating_body(join_code: str, colour: str = "green", **extra: object) -> dict[
     }
     body.update(extra)
     return body
+
+
+def add_week(
+    session: Session,
+    org: Org,
+    week: dt.date,
+    figures: dict[int, tuple[int, int, int, int]],
+    *,
+    days: int = 7,
+) -> None:
+    """Add ratings for a week through the real tally path: {team index: (red, amber, green, contributors)}.
+
+    Each team's ratings are spread over the week's days and bands in turn, so the organisation's shift
+    tallies agree with the team tallies exactly as they do for live ratings.
+    """
+    from pulse.services.tallies import TallyDelta, apply_delta
+
+    delta = TallyDelta()
+    slots = [(week + dt.timedelta(days=d), band.id) for d in range(days) for band in org.bands.values()]
+    for index, (red, amber, green, contributors) in figures.items():
+        colours = ["red"] * red + ["amber"] * amber + ["green"] * green
+        assert contributors <= len(colours), "each contributor rates at least once"
+        for i, colour in enumerate(colours):
+            shift_date, band_id = slots[i % len(slots)]
+            delta.add_rating(
+                team_id=org.teams[index].id,
+                week=week,
+                shift_date=shift_date,
+                band_id=band_id,
+                colour=colour,
+                new_contributor=i < contributors,
+            )
+    apply_delta(session, delta)
+    session.commit()

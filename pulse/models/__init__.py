@@ -1,5 +1,6 @@
 """The database tables, one module per aggregate."""
 
+from pulse.models.published import Level, PublishedCell, PublishedReason, PublishedWeek
 from pulse.models.receipts import ContributorReceipt, RatingKey, RequestReceipt, ShiftReceipt
 from pulse.models.structure import Department, ReasonTag, ShiftBand, Team
 from pulse.models.tallies import OrgShiftTally, TeamWeekReasonTally, TeamWeekTally
@@ -7,7 +8,11 @@ from pulse.models.tallies import OrgShiftTally, TeamWeekReasonTally, TeamWeekTal
 __all__ = [
     "ContributorReceipt",
     "Department",
+    "Level",
     "OrgShiftTally",
+    "PublishedCell",
+    "PublishedReason",
+    "PublishedWeek",
     "RatingKey",
     "ReasonTag",
     "RequestReceipt",

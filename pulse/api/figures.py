@@ -1,0 +1,164 @@
+"""Read API for published figures: weekly series, the organisation's days, reasons, and the open-data export.
+
+Every answer comes from pulse.published. Before answering, weeks that have closed since the last request are
+published, so figures appear as soon as they are due without a scheduler.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+
+from pulse import published
+from pulse.api.problems import problem
+from pulse.models.published import Level
+from pulse.runtime import db_session, runtime
+from pulse.schemas.figures import (
+    EXPORT_COLUMNS,
+    DayFiguresSchema,
+    ExportRowSchema,
+    WeekFiguresSchema,
+    WeekRangeSchema,
+    WeekReasonsSchema,
+)
+from pulse.schemas.problem import ProblemSchema
+from pulse.services.publication import publish_due
+
+blp = Blueprint(
+    "figures",
+    __name__,
+    url_prefix="/api/v1/figures",
+    description="Published figures: whole ISO weeks only; hidden and empty cells look the same (null)",
+)
+DEFAULT_WEEKS = 52
+UNIT_LEVELS = {"departments": Level.DEPARTMENT, "teams": Level.TEAM}
+
+
+def _read_session() -> Any:
+    """Publish whatever has become due, then read."""
+    rt = runtime()
+    session = db_session(write=True)
+    settings = rt.settings
+    if publish_due(
+        session, rt.now(), settings.tz, dt.timedelta(minutes=settings.grace_minutes), settings.min_group_size
+    ):
+        session.commit()
+    else:
+        session.rollback()
+    return session
+
+
+def _range(session: Any, query: dict[str, Any]) -> tuple[dt.date, dt.date]:
+    last = query.get("to")
+    if last is None:
+        latest = published.latest_week(session) or dt.date.min
+        last = latest + dt.timedelta(days=6) if latest != dt.date.min else dt.date(1, 1, 7)
+    first = query.get("from_") or (last - dt.timedelta(days=7 * DEFAULT_WEEKS - 1))
+    return first, last
+
+
+def _unknown_unit(kind: str, unit_id: int) -> Response:
+    field = f"{kind[:-1]}_id"
+    return problem(
+        404, detail=f"There is no {kind[:-1]} with id {unit_id}.", errors={field: [f"Unknown {kind[:-1]}."]}
+    )
+
+
+def _unit(session: Any, kind: str, unit_id: int) -> Level | Response:
+    level = UNIT_LEVELS[kind]
+    from pulse.services import structure
+
+    exists = (structure.get_team if level == Level.TEAM else structure.get_department)(session, unit_id)
+    if exists is None and not published.unit_is_known(session, level, unit_id):
+        return _unknown_unit(kind, unit_id)
+    return level
+
+
+@blp.route("/organisation/weeks")
+class OrganisationWeeks(MethodView):
+    @blp.arguments(WeekRangeSchema, location="query", unknown=RAISE)
+    @blp.response(200, WeekFiguresSchema(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """The organisation's weekly figures"""
+        session = _read_session()
+        return published.weekly_series(session, Level.ORGANISATION, 0, *_range(session, query))
+
+
+@blp.route("/<any(departments, teams):kind>/<int:unit_id>/weeks")
+class UnitWeeks(MethodView):
+    @blp.arguments(WeekRangeSchema, location="query", unknown=RAISE)
+    @blp.response(200, WeekFiguresSchema(many=True))
+    @blp.alt_response(404, schema=ProblemSchema)
+    def get(self, query: dict[str, Any], kind: str, unit_id: int) -> Any:
+        """A department's or team's weekly figures, as published each week"""
+        session = _read_session()
+        level = _unit(session, kind, unit_id)
+        if isinstance(level, Response):
+            return level
+        return published.weekly_series(session, level, unit_id, *_range(session, query))
+
+
+@blp.route("/organisation/days")
+class OrganisationDays(MethodView):
+    @blp.arguments(WeekRangeSchema, location="query", unknown=RAISE)
+    @blp.response(200, DayFiguresSchema(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """The organisation by shift date and shift band (published with each week)"""
+        session = _read_session()
+        return published.daily_series(session, *_range(session, query))
+
+
+@blp.route("/organisation/reasons")
+class OrganisationReasons(MethodView):
+    @blp.arguments(WeekRangeSchema, location="query", unknown=RAISE)
+    @blp.response(200, WeekReasonsSchema(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """How many ratings named each reason tag, per week, across the organisation"""
+        session = _read_session()
+        return published.reason_counts(session, Level.ORGANISATION, 0, *_range(session, query))
+
+
+@blp.route("/<any(departments, teams):kind>/<int:unit_id>/reasons")
+class UnitReasons(MethodView):
+    @blp.arguments(WeekRangeSchema, location="query", unknown=RAISE)
+    @blp.response(200, WeekReasonsSchema(many=True))
+    @blp.alt_response(404, schema=ProblemSchema)
+    def get(self, query: dict[str, Any], kind: str, unit_id: int) -> Any:
+        """How many ratings named each reason tag, per week, for a department or team"""
+        session = _read_session()
+        level = _unit(session, kind, unit_id)
+        if isinstance(level, Response):
+            return level
+        return published.reason_counts(session, level, unit_id, *_range(session, query))
+
+
+@blp.route("/export.json")
+class ExportJson(MethodView):
+    @blp.response(200, ExportRowSchema(many=True))
+    def get(self) -> Any:
+        """Every published figure as open data (what the dashboard shows, and nothing more)"""
+        return published.export_rows(_read_session())
+
+
+@blp.route("/export.csv")
+class ExportCsv(MethodView):
+    @blp.response(200, description="The same rows as export.json, as CSV", content_type="text/csv")
+    def get(self) -> Any:
+        """Every published figure as CSV"""
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in published.export_rows(_read_session()):
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        return Response(
+            out.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="pulse-published-figures.csv"'},
+        )

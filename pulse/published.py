@@ -1,0 +1,199 @@
+"""The read-only face of published figures: the only source for the API, exports and the dashboard.
+
+Every figure here comes from a frozen published cell. A cell that was suppressed and a cell with no ratings
+come out exactly alike: null figures and the same note.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pulse.models.published import Level, PublishedCell, PublishedReason, PublishedWeek
+
+NOT_SHOWN = "not enough ratings to show"
+COLOURS = ("red", "amber", "green")
+
+
+def iso_week(day: dt.date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def describe_figures(red: int | None, amber: int | None, green: int | None, contributors: int | None) -> dict:
+    """Counts with shares and net score, or all nulls and the note when the cell shows nothing."""
+    total = (red or 0) + (amber or 0) + (green or 0)
+    if red is None or amber is None or green is None or total == 0:
+        return {
+            "red": None,
+            "amber": None,
+            "green": None,
+            "ratings": None,
+            "contributors": None,
+            "pct_red": None,
+            "pct_amber": None,
+            "pct_green": None,
+            "net_score": None,
+            "note": NOT_SHOWN,
+        }
+    pct = {c: round(100 * v / total, 1) for c, v in zip(COLOURS, (red, amber, green), strict=True)}
+    return {
+        "red": red,
+        "amber": amber,
+        "green": green,
+        "ratings": total,
+        "contributors": contributors,
+        "pct_red": pct["red"],
+        "pct_amber": pct["amber"],
+        "pct_green": pct["green"],
+        "net_score": round(100 * (green - red) / total, 1),
+        "note": None,
+    }
+
+
+def published_weeks(session: Session) -> list[dt.date]:
+    return list(session.scalars(select(PublishedWeek.week_start).order_by(PublishedWeek.week_start)))
+
+
+def latest_week(session: Session) -> dt.date | None:
+    weeks = session.scalars(
+        select(PublishedWeek.week_start).order_by(PublishedWeek.week_start.desc()).limit(1)
+    )
+    return next(iter(weeks), None)
+
+
+def unit_is_known(session: Session, level: Level, unit_id: int) -> bool:
+    """Whether the unit appears in any published week."""
+    found = session.scalar(
+        select(PublishedCell.id)
+        .where(PublishedCell.level == level, PublishedCell.unit_id == unit_id)
+        .limit(1)
+    )
+    return found is not None
+
+
+def weekly_series(session: Session, level: Level, unit_id: int, first: dt.date, last: dt.date) -> list[dict]:
+    """One entry per published week from `first` to `last` (Mondays); a week without the unit is empty."""
+    weeks = session.scalars(
+        select(PublishedWeek.week_start)
+        .where(PublishedWeek.week_start.between(first, last))
+        .order_by(PublishedWeek.week_start)
+    ).all()
+    cells = {
+        c.period: c
+        for c in session.scalars(
+            select(PublishedCell).where(
+                PublishedCell.level == level,
+                PublishedCell.unit_id == unit_id,
+                PublishedCell.period.between(first, last),
+            )
+        )
+    }
+    series = []
+    for week in weeks:
+        cell = cells.get(week)
+        figures = describe_figures(*_counts(cell))
+        series.append({"week_start": week, "iso_week": iso_week(week), **figures})
+    return series
+
+
+def daily_series(session: Session, first: dt.date, last: dt.date) -> list[dict]:
+    """The organisation by shift date and band, for the published weeks from `first` to `last` (Mondays)."""
+    days: dict[dt.date, dict[str, Any]] = {}
+    for cell in session.scalars(
+        select(PublishedCell)
+        .join(PublishedWeek, PublishedWeek.id == PublishedCell.week_id)
+        .where(PublishedWeek.week_start.between(first, last), PublishedCell.level == Level.DAY)
+    ):
+        days[cell.period] = {"shift_date": cell.period, **describe_figures(*_counts(cell)), "bands": []}
+    for cell in session.scalars(
+        select(PublishedCell)
+        .join(PublishedWeek, PublishedWeek.id == PublishedCell.week_id)
+        .where(PublishedWeek.week_start.between(first, last), PublishedCell.level == Level.SHIFT)
+        .order_by(PublishedCell.period, PublishedCell.unit_id)
+    ):
+        days[cell.period]["bands"].append(
+            {"band_id": cell.unit_id, "band": cell.name, **describe_figures(*_counts(cell))}
+        )
+    return [days[d] for d in sorted(days)]
+
+
+def reason_counts(session: Session, level: Level, unit_id: int, first: dt.date, last: dt.date) -> list[dict]:
+    """Per published week, how many ratings named each reason tag; empty where the unit shows nothing."""
+    weeks = session.execute(
+        select(PublishedWeek.id, PublishedWeek.week_start)
+        .where(PublishedWeek.week_start.between(first, last))
+        .order_by(PublishedWeek.week_start)
+    ).all()
+    found: dict[int, dict[int, int]] = {}
+    for reason in session.scalars(
+        select(PublishedReason).where(
+            PublishedReason.level == level,
+            PublishedReason.unit_id == unit_id,
+            PublishedReason.week_id.in_([w.id for w in weeks]),
+        )
+    ):
+        if reason.ratings is not None:
+            found.setdefault(reason.week_id, {})[reason.tag_id] = reason.ratings
+    return [
+        {
+            "week_start": w.week_start,
+            "iso_week": iso_week(w.week_start),
+            "reasons": [{"tag_id": t, "ratings": n} for t, n in sorted(found.get(w.id, {}).items())],
+        }
+        for w in weeks
+    ]
+
+
+def export_rows(session: Session) -> list[dict]:
+    """Every published figure, as open data: colour cells first, then reason counts."""
+    out: list[dict] = []
+    for cell in session.scalars(
+        select(PublishedCell).order_by(PublishedCell.period, PublishedCell.level, PublishedCell.unit_id)
+    ):
+        shown = describe_figures(*_counts(cell))
+        out.append(
+            {
+                "table": "figures",
+                "level": cell.level.value,
+                "unit_id": cell.unit_id,
+                "parent_id": cell.parent_id,
+                "name": cell.name,
+                "period": cell.period,
+                "tag_id": None,
+                **{key: shown[key] for key in ("red", "amber", "green", "ratings", "contributors")},
+            }
+        )
+    for reason, week in session.execute(
+        select(PublishedReason, PublishedWeek.week_start)
+        .join(PublishedWeek, PublishedWeek.id == PublishedReason.week_id)
+        .order_by(
+            PublishedWeek.week_start, PublishedReason.level, PublishedReason.unit_id, PublishedReason.tag_id
+        )
+    ):
+        out.append(
+            {
+                "table": "reasons",
+                "level": reason.level.value,
+                "unit_id": reason.unit_id,
+                "parent_id": None,
+                "name": None,
+                "period": week,
+                "tag_id": reason.tag_id,
+                "red": None,
+                "amber": None,
+                "green": None,
+                "ratings": reason.ratings,
+                "contributors": None,
+            }
+        )
+    return out
+
+
+def _counts(cell: PublishedCell | None) -> tuple[int | None, int | None, int | None, int | None]:
+    if cell is None:
+        return (None, None, None, None)
+    return (cell.red, cell.amber, cell.green, cell.contributors)
