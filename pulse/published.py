@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pulse.models.published import Level, PublishedCell, PublishedReason, PublishedWeek
+from pulse.models.published import Level, PublishedCell, PublishedReason, PublishedWeek, TodaySnapshot
 
 NOT_SHOWN = "not enough ratings to show"
 COLOURS = ("red", "amber", "green")
@@ -190,7 +190,52 @@ def export_rows(session: Session) -> list[dict]:
                 "contributors": None,
             }
         )
+    for snap in session.scalars(
+        select(TodaySnapshot).order_by(TodaySnapshot.shift_date, TodaySnapshot.band_id, TodaySnapshot.step)
+    ):
+        out.append(
+            {
+                "table": "today",
+                "level": "shift",
+                "unit_id": snap.band_id,
+                "parent_id": None,
+                "name": f"step {snap.step}",
+                "period": snap.shift_date,
+                "tag_id": None,
+                "red": snap.red,
+                "amber": snap.amber,
+                "green": snap.green,
+                "ratings": snap.red + snap.amber + snap.green,
+                "contributors": None,
+            }
+        )
     return out
+
+
+def latest_steps(session: Session, day: dt.date) -> dict[int, TodaySnapshot]:
+    """Each band's latest "today so far" step on shift date `day`."""
+    last = (
+        select(TodaySnapshot.band_id, func.max(TodaySnapshot.step).label("step"))
+        .where(TodaySnapshot.shift_date == day)
+        .group_by(TodaySnapshot.band_id)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(TodaySnapshot)
+        .join(last, (TodaySnapshot.band_id == last.c.band_id) & (TodaySnapshot.step == last.c.step))
+        .where(TodaySnapshot.shift_date == day)
+    )
+    return {row.band_id: row for row in rows}
+
+
+def today_figures(session: Session, day: dt.date) -> dict:
+    """The organisation's "today so far": the sum of each band's latest step (empty until the first step)."""
+    steps = latest_steps(session, day).values()
+    if not steps:
+        return {"shift_date": day, **describe_figures(None, None, None, None)}
+    red, amber, green = (sum(getattr(s, c) for s in steps) for c in COLOURS)
+    # One rating per device per shift, so within a day's bands ratings and people agree (kiosks aside).
+    return {"shift_date": day, **describe_figures(red, amber, green, red + amber + green)}
 
 
 def _counts(cell: PublishedCell | None) -> tuple[int | None, int | None, int | None, int | None]:

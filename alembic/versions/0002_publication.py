@@ -1,4 +1,4 @@
-"""Publication: frozen weekly buckets of published cells and reason counts.
+"""Publication: frozen weekly buckets of published cells and reason counts; "today so far" steps.
 
 Revision ID: 0002_publication
 Revises: 0001_core
@@ -79,9 +79,23 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("week_id", "level", "unit_id", "tag_id", name=op.f("pk_published_reason")),
     )
+    op.create_table(
+        "today_snapshot",
+        sa.Column("shift_date", sa.Date(), nullable=False),
+        sa.Column("band_id", sa.Integer(), nullable=False),
+        sa.Column("step", sa.Integer(), nullable=False),
+        sa.Column("red", sa.Integer(), nullable=False),
+        sa.Column("amber", sa.Integer(), nullable=False),
+        sa.Column("green", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["band_id"], ["shift_band.id"], name=op.f("fk_today_snapshot_band_id_shift_band")
+        ),
+        sa.PrimaryKeyConstraint("shift_date", "band_id", "step", name=op.f("pk_today_snapshot")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("today_snapshot")
     op.drop_table("published_reason")
     op.drop_index("ix_published_cell_level_unit", table_name="published_cell")
     op.drop_table("published_cell")

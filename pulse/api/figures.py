@@ -24,12 +24,14 @@ from pulse.schemas.figures import (
     EXPORT_COLUMNS,
     DayFiguresSchema,
     ExportRowSchema,
+    TodayFiguresSchema,
     WeekFiguresSchema,
     WeekRangeSchema,
     WeekReasonsSchema,
 )
 from pulse.schemas.problem import ProblemSchema
 from pulse.services.publication import publish_due
+from pulse.services.today import take_due_steps
 
 blp = Blueprint(
     "figures",
@@ -113,6 +115,18 @@ class OrganisationDays(MethodView):
         """The organisation by shift date and shift band (published with each week)"""
         session = _read_session()
         return published.daily_series(session, *_range(session, query))
+
+
+@blp.route("/organisation/today")
+class OrganisationToday(MethodView):
+    @blp.response(200, TodayFiguresSchema)
+    def get(self) -> Any:
+        """Today so far, across the organisation: it moves only in steps of at least k new people"""
+        rt = runtime()
+        session = _read_session()
+        day = take_due_steps(session, rt.now(), rt.settings.tz, rt.settings.min_group_size)
+        session.commit()
+        return published.today_figures(session, day)
 
 
 @blp.route("/organisation/reasons")

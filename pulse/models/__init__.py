@@ -1,6 +1,6 @@
 """The database tables, one module per aggregate."""
 
-from pulse.models.published import Level, PublishedCell, PublishedReason, PublishedWeek
+from pulse.models.published import Level, PublishedCell, PublishedReason, PublishedWeek, TodaySnapshot
 from pulse.models.receipts import ContributorReceipt, RatingKey, RequestReceipt, ShiftReceipt
 from pulse.models.structure import Department, ReasonTag, ShiftBand, Team
 from pulse.models.tallies import OrgShiftTally, TeamWeekReasonTally, TeamWeekTally
@@ -21,4 +21,5 @@ __all__ = [
     "Team",
     "TeamWeekReasonTally",
     "TeamWeekTally",
+    "TodaySnapshot",
 ]

@@ -73,3 +73,20 @@ class PublishedReason(Base):
     unit_id: Mapped[int] = mapped_column(primary_key=True)
     tag_id: Mapped[int] = mapped_column(ForeignKey("reason_tag.id"), primary_key=True)
     ratings: Mapped[int | None]
+
+
+class TodaySnapshot(Base):
+    """A step of the organisation's "today so far": one band's running counts on one shift date.
+
+    A new step is taken only when at least k more people have rated since the last one (PRIVACY.md L3), and
+    steps are public the moment they are taken, so publication treats them as fixed.
+    """
+
+    __tablename__ = "today_snapshot"
+
+    shift_date: Mapped[dt.date] = mapped_column(primary_key=True)
+    band_id: Mapped[int] = mapped_column(ForeignKey("shift_band.id"), primary_key=True)
+    step: Mapped[int] = mapped_column(primary_key=True)
+    red: Mapped[int]
+    amber: Mapped[int]
+    green: Mapped[int]

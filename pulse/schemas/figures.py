@@ -70,6 +70,10 @@ class WeekFiguresSchema(FiguresSchema):
     iso_week = fields.String(metadata={"example": "2026-W47"})
 
 
+class TodayFiguresSchema(FiguresSchema):
+    shift_date = fields.Date()
+
+
 class BandFiguresSchema(FiguresSchema):
     band_id = fields.Integer()
     band = fields.String()
@@ -92,7 +96,11 @@ class WeekReasonsSchema(Schema):
 
 
 class ExportRowSchema(Schema):
-    table = fields.String(metadata={"description": "figures (colour counts) or reasons (reason tag counts)"})
+    table = fields.String(
+        metadata={
+            "description": "figures (colour counts), reasons (tag counts) or today (today-so-far steps)"
+        }
+    )
     level = fields.String()
     unit_id = fields.Integer()
     parent_id = fields.Integer(allow_none=True)

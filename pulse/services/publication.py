@@ -31,6 +31,7 @@ from pulse.models import (
     Team,
     TeamWeekReasonTally,
     TeamWeekTally,
+    TodaySnapshot,
 )
 from pulse.services.shifts import day_closes_at, week_start
 from pulse.services.sql import insert_for
@@ -38,7 +39,8 @@ from pulse.services.suppression import Cell, Tree, shown, suppress
 
 ORGANISATION = "Organisation"
 # A node of either tree: (level, unit id, department id for teams or the shift date for days and shifts).
-Node = tuple[Level, int, Any]
+# "Today so far" steps hang below their shift as ("step" | "between steps" | "after last step", band, ...).
+Node = tuple[Any, int, Any]
 ROOT: Node = (Level.ORGANISATION, 0, None)
 
 
@@ -54,6 +56,7 @@ class WeekTrees:
     units: Tree
     times: Tree
     names: dict[Node, str]
+    kept: frozenset[Node] = frozenset()  # "today so far" steps: public already, never hidden
 
 
 def week_closes_at(
@@ -139,7 +142,15 @@ def build_trees(session: Session, week: dt.date, frozen: dict[int, int] | None =
         )
     }
     band_ids = sorted({b.id for b in bands.values() if b.active} | {band for _, band in shifts})
+    steps: dict[tuple[dt.date, int], list[TodaySnapshot]] = defaultdict(list)
+    for snap in session.scalars(
+        select(TodaySnapshot)
+        .where(TodaySnapshot.shift_date.between(days[0], days[-1]))
+        .order_by(TodaySnapshot.step)
+    ):
+        steps[(snap.shift_date, snap.band_id)].append(snap)
     time_cells: list[Cell] = []
+    kept: set[Node] = set()
     week_total = [0, 0, 0, 0]
     for day in days:
         day_node: Node = (Level.DAY, 0, day)
@@ -153,17 +164,49 @@ def build_trees(session: Session, week: dt.date, frozen: dict[int, int] | None =
             shift_node: Node = (Level.SHIFT, band_id, day)
             names[shift_node] = bands[band_id].name
             time_cells.append(_cell(shift_node, day_node, shift_counts))
+            time_cells.extend(_step_chain(shift_node, shift_counts, steps.get((day, band_id), []), kept))
             day_total = [a + b for a, b in zip(day_total, shift_counts, strict=True)]
         time_cells.append(_cell(day_node, ROOT, day_total))
         week_total = [a + b for a, b in zip(week_total, day_total, strict=True)]
     time_cells.append(_cell(ROOT, None, week_total))
-    return WeekTrees(units, Tree.build(time_cells), names)
+    return WeekTrees(units, Tree.build(time_cells), names, frozenset(kept))
+
+
+def _step_chain(
+    shift: Node, counts: Sequence[int], steps: list[TodaySnapshot], kept: set[Node]
+) -> list[Cell]:
+    """A band's "today so far" steps as nested sub-cells: step i holds step i-1 and what came between.
+
+    Steps and the differences between them are public already; the tail after the last step is not.
+    """
+    if not steps:
+        return []
+    _, band_id, day = shift
+    cells = []
+    previous: Node | None = None
+    previous_counts = (0, 0, 0, 0)
+    for snap in steps:
+        step_counts = (snap.red, snap.amber, snap.green, snap.red + snap.amber + snap.green)
+        node: Node = ("step", band_id, (day, snap.step))
+        kept.add(node)
+        if previous is not None:
+            between: Node = ("between steps", band_id, (day, snap.step))
+            kept.add(between)
+            difference = [a - b for a, b in zip(step_counts, previous_counts, strict=True)]
+            cells.append(_cell(between, node, difference))
+            cells.append(_cell(previous, node, previous_counts))
+        previous, previous_counts = node, step_counts
+    assert previous is not None
+    cells.append(_cell(previous, shift, previous_counts))
+    tail = [a - b for a, b in zip(counts, previous_counts, strict=True)]
+    cells.append(_cell(("after last step", band_id, day), shift, tail))
+    return cells
 
 
 def decide(trees: WeekTrees, k: int) -> tuple[set, set]:
     """The cells of each tree that show figures. If either tree hides the root, nothing is shown."""
     unit_published = suppress(trees.units, k)
-    time_published = suppress(trees.times, k)
+    time_published = suppress(trees.times, k, keep=trees.kept)
     if ROOT not in unit_published or ROOT not in time_published:
         return set(), set()
     return shown(trees.units, unit_published), shown(trees.times, time_published)
@@ -186,8 +229,8 @@ def publish_week(session: Session, week: dt.date, *, k: int, today: dt.date) -> 
     for tree, visible in ((trees.units, unit_shown), (trees.times, time_shown)):
         for key, cell in tree.cells.items():
             node = cast(Node, key)
-            if tree is trees.times and node == ROOT:
-                continue  # the organisation's week is written once, from the unit tree
+            if (tree is trees.times and node == ROOT) or not isinstance(node[0], Level):
+                continue  # the organisation's week is written once, from the unit tree; steps are elsewhere
             level, unit_id, extra = node
             is_shown = node in visible
             rows.append(

@@ -31,6 +31,7 @@ def audit_published(session: Session) -> tuple[int, AuditResult]:
         frozen = {c.unit_id: c.parent_id for c in cells if c.level == Level.TEAM and c.parent_id is not None}
         shown: set[Hashable] = {node_of(c) for c in cells if c.red is not None}
         trees = build_trees(session, week.week_start, frozen=frozen)
+        shown |= trees.kept  # "today so far" steps were public as they were taken
         label = f"week of {week.week_start}: "
         total.merge(audit_tree(trees.units, shown & set(trees.units.cells), week.k, label=label))
         total.merge(audit_tree(trees.times, shown & set(trees.times.cells), week.k, label=label))

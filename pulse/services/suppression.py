@@ -98,13 +98,15 @@ def atom(tree: Tree, node: NodeId, published: set[NodeId]) -> tuple[int, int, in
     return (totals[0], totals[1], totals[2], totals[3])
 
 
-def suppress(tree: Tree, k: int, *, frozen_hidden: Iterable[NodeId] = ()) -> set[NodeId]:
+def suppress(tree: Tree, k: int, *, keep: Iterable[NodeId] = ()) -> set[NodeId]:
     """The cells that may be published: primary suppression, then the atom rule until every atom is 0 or >= k.
 
-    `frozen_hidden` cells are hidden whatever their counts (for example, the root of a bucket that must stay
-    dark). Each step hides one more cell, so the loop ends.
+    `keep` cells are already public (the organisation's "today so far" steps) and can never be hidden; the
+    rule hides other cells around them. If only hiding a kept cell could help, nothing but the kept cells is
+    published. Each step hides one more cell, so the loop ends.
     """
-    published = set(tree.cells) - primary_hidden(tree, k) - set(frozen_hidden)
+    kept = set(keep)
+    published = (set(tree.cells) - primary_hidden(tree, k)) | kept
     # A unit hidden for its small headcount may hold k or more contributors; its records must then never be a
     # whole atom on their own, or subtraction would reveal them.
     guarded = {_records_under(tree, v) for v in tree.cells if v not in published and tree.cells[v].n >= k}
@@ -118,10 +120,17 @@ def suppress(tree: Tree, k: int, *, frozen_hidden: Iterable[NodeId] = ()) -> set
         if not bad:
             return published
         v = max(bad, key=lambda node: (tree.depth[node], str(node)))  # deepest first; ties in a fixed order
-        holding = [d for d in highest_published_below(tree, v, published) if atom(tree, d, published)[3] > 0]
+        # "Holds records" as PRIVACY.md's text says: N(d) > 0. (Its pseudo-code asks for N(atom(d)) > 0, which
+        # would hide a whole week whenever every day under it is fully covered by its bands; hiding such a d
+        # instead lets its sub-cells join the candidates on the next pass.)
+        holding = [
+            d for d in highest_published_below(tree, v, published) if d not in kept and tree.cells[d].n > 0
+        ]
         if holding:
             smallest = min(holding, key=lambda d: (tree.cells[d].n, str(d)))
             published.discard(smallest)  # its records join v's atom
+        elif v in kept:
+            return kept
         else:
             published.discard(v)  # v's atom joins its nearest published ancestor's
 
