@@ -106,3 +106,43 @@ def test_demo_seeds_then_serves_with_the_database_free_for_ratings(
 
     again = run("demo", "--no-serve")
     assert "already holds an organisation" in again.output
+
+
+def test_publish_then_audit(run, session) -> None:
+    import datetime as dt
+
+    from tests.factories import add_week, make_org
+
+    org = make_org(session, teams=3)
+    add_week(session, org, dt.date(2026, 11, 2), {0: (2, 4, 6, 12), 1: (3, 5, 7, 15), 2: (1, 1, 1, 3)})
+    # The CLI uses the real clock, which is later than November 2026's second week in any run of this suite.
+    published = run("publish")
+    assert published.exit_code == 0 and "Published" in published.output
+    assert "Nothing to publish" in run("publish").output
+
+    audited = run("audit")
+    assert audited.exit_code == 0, audited.output
+    assert "Audited" in audited.output and "No hidden figure can be worked out" in audited.output
+
+
+def test_audit_exits_non_zero_on_a_leak(run, session) -> None:
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from pulse.models import Level, PublishedCell
+    from tests.factories import add_week, make_org
+
+    org = make_org(session, teams=3)
+    add_week(session, org, dt.date(2026, 11, 2), {0: (2, 4, 6, 12), 1: (3, 5, 7, 15), 2: (1, 1, 1, 3)})
+    assert run("publish").exit_code == 0
+    # Tamper with the published data as a faulty publisher would: show the team hidden for company.
+    session.execute(
+        update(PublishedCell)
+        .where(PublishedCell.level == Level.TEAM, PublishedCell.unit_id == org.teams[0].id)
+        .values(red=2, amber=4, green=6, contributors=12)
+    )
+    session.commit()
+    audited = run("audit")
+    assert audited.exit_code == 1
+    assert "LEAK" in audited.output and "can be worked out" in audited.output
