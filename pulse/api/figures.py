@@ -30,7 +30,7 @@ from pulse.schemas.figures import (
     WeekReasonsSchema,
 )
 from pulse.schemas.problem import ProblemSchema
-from pulse.services.publication import publish_due
+from pulse.services.publication import due_weeks, publish_due
 from pulse.services.today import take_due_steps
 
 blp = Blueprint(
@@ -40,29 +40,32 @@ blp = Blueprint(
     description="Published figures: whole ISO weeks only; hidden and empty cells look the same (null)",
 )
 DEFAULT_WEEKS = 52
+FIRST_MONDAY = dt.date(1, 1, 1)  # the earliest date there is, and a Monday
 UNIT_LEVELS = {"departments": Level.DEPARTMENT, "teams": Level.TEAM}
 
 
 def _read_session() -> Any:
-    """Publish whatever has become due, then read."""
+    """Publish whatever has become due (in a short writing session of its own), then read."""
     rt = runtime()
-    session = db_session(write=True)
     settings = rt.settings
-    if publish_due(
-        session, rt.now(), settings.tz, dt.timedelta(minutes=settings.grace_minutes), settings.min_group_size
-    ):
-        session.commit()
-    else:
-        session.rollback()
+    session = db_session()
+    grace = dt.timedelta(minutes=settings.grace_minutes)
+    if due_weeks(session, rt.now(), settings.tz, grace):
+        session.rollback()  # end the read snapshot, so the read below sees the new weeks
+        with rt.write_session_factory() as writer:
+            publish_due(writer, rt.now(), settings.tz, grace, settings.min_group_size)
+            writer.commit()
     return session
 
 
 def _range(session: Any, query: dict[str, Any]) -> tuple[dt.date, dt.date]:
+    """The whole weeks asked for; by default the latest DEFAULT_WEEKS published."""
     last = query.get("to")
     if last is None:
-        latest = published.latest_week(session) or dt.date.min
-        last = latest + dt.timedelta(days=6) if latest != dt.date.min else dt.date(1, 1, 7)
-    first = query.get("from_") or (last - dt.timedelta(days=7 * DEFAULT_WEEKS - 1))
+        latest = published.latest_week(session) or FIRST_MONDAY
+        last = latest + dt.timedelta(days=6)
+    span = dt.timedelta(days=7 * DEFAULT_WEEKS - 1)
+    first = query.get("from_") or (last - span if last - FIRST_MONDAY > span else FIRST_MONDAY)
     return first, last
 
 
@@ -124,8 +127,10 @@ class OrganisationToday(MethodView):
         """Today so far, across the organisation: it moves only in steps of at least k new people"""
         rt = runtime()
         session = _read_session()
-        day = take_due_steps(session, rt.now(), rt.settings.tz, rt.settings.min_group_size)
-        session.commit()
+        with rt.write_session_factory() as writer:
+            day = take_due_steps(writer, rt.now(), rt.settings.tz, rt.settings.min_group_size)
+            writer.commit()
+        session.rollback()  # end the read snapshot, so the read below sees a step just taken
         return published.today_figures(session, day)
 
 

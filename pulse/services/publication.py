@@ -73,10 +73,8 @@ def latest_closed_week(session: Session, now: dt.datetime, tz: ZoneInfo, grace: 
     return last_week - dt.timedelta(weeks=1)
 
 
-def publish_due(
-    session: Session, now: dt.datetime, tz: ZoneInfo, grace: dt.timedelta, k: int
-) -> list[dt.date]:
-    """Publish every closed week not yet published, oldest first. Cheap when there is nothing to do."""
+def due_weeks(session: Session, now: dt.datetime, tz: ZoneInfo, grace: dt.timedelta) -> list[dt.date]:
+    """Closed weeks not yet published, oldest first (reads only; cheap when there is nothing to do)."""
     latest = latest_closed_week(session, now, tz, grace)
     newest = session.scalar(select(func.max(PublishedWeek.week_start)))
     if newest is not None and newest >= latest:
@@ -90,13 +88,21 @@ def publish_due(
         week = min(starts)
     else:
         week = newest + dt.timedelta(weeks=1)
-    done = []
-    today = now.astimezone(tz).date()
+    weeks = []
     while week <= latest:
-        if publish_week(session, week, k=k, today=today):
-            done.append(week)
+        weeks.append(week)
         week += dt.timedelta(weeks=1)
-    return done
+    return weeks
+
+
+def publish_due(
+    session: Session, now: dt.datetime, tz: ZoneInfo, grace: dt.timedelta, k: int
+) -> list[dt.date]:
+    """Publish every closed week not yet published, oldest first. Returns the weeks this call published."""
+    today = now.astimezone(tz).date()
+    return [
+        week for week in due_weeks(session, now, tz, grace) if publish_week(session, week, k=k, today=today)
+    ]
 
 
 def build_trees(session: Session, week: dt.date, frozen: dict[int, int] | None = None) -> WeekTrees:

@@ -127,3 +127,14 @@ def test_csv_export_has_the_same_rows(client, org) -> None:
     assert len(rows) == len(as_json)
     first = {k: ("" if v is None else str(v)) for k, v in as_json[0].items()}
     assert rows[0] == first
+
+
+def test_nothing_published_yet_is_an_empty_series(client, session) -> None:
+    make_org(session)
+    assert client.get("/api/v1/figures/organisation/weeks").get_json() == []
+    assert client.get("/api/v1/figures/organisation/days").get_json() == []
+
+
+def test_the_earliest_possible_week_is_answered_not_crashed(client, org) -> None:
+    response = client.get("/api/v1/figures/organisation/weeks", query_string={"to": "0001-01-07"})
+    assert response.status_code == 200 and response.get_json() == []
