@@ -41,6 +41,25 @@ def db_session(*, write: bool = False) -> Session:
     return g.db_session
 
 
+def published_session() -> Session:
+    """The request's session, after publishing any week that has become due: what readers of figures use.
+
+    Publishing happens in a short writing session of its own; the returned session only reads.
+    """
+    from pulse.services.publication import due_weeks, publish_due
+
+    rt = runtime()
+    settings = rt.settings
+    session = db_session()
+    grace = dt.timedelta(minutes=settings.grace_minutes)
+    if due_weeks(session, rt.now(), settings.tz, grace):
+        session.rollback()  # end the read snapshot, so later reads see the new weeks
+        with rt.write_session_factory() as writer:
+            publish_due(writer, rt.now(), settings.tz, grace, settings.min_group_size)
+            writer.commit()
+    return session
+
+
 def close_db_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
     if session is not None:

@@ -1,7 +1,7 @@
 """Read API for published figures: weekly series, the organisation's days, reasons, and the open-data export.
 
 Every answer comes from pulse.published. Before answering, weeks that have closed since the last request are
-published, so figures appear as soon as they are due without a scheduler.
+published (pulse.runtime.published_session), so figures appear as soon as they are due without a scheduler.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from marshmallow import RAISE
 from pulse import published
 from pulse.api.problems import problem
 from pulse.models.published import Level
-from pulse.runtime import db_session, runtime
+from pulse.runtime import published_session, runtime
 from pulse.schemas.figures import (
     EXPORT_COLUMNS,
     DayFiguresSchema,
@@ -30,7 +30,6 @@ from pulse.schemas.figures import (
     WeekReasonsSchema,
 )
 from pulse.schemas.problem import ProblemSchema
-from pulse.services.publication import due_weeks, publish_due
 from pulse.services.today import take_due_steps
 
 blp = Blueprint(
@@ -42,20 +41,6 @@ blp = Blueprint(
 DEFAULT_WEEKS = 52
 FIRST_MONDAY = dt.date(1, 1, 1)  # the earliest date there is, and a Monday
 UNIT_LEVELS = {"departments": Level.DEPARTMENT, "teams": Level.TEAM}
-
-
-def _read_session() -> Any:
-    """Publish whatever has become due (in a short writing session of its own), then read."""
-    rt = runtime()
-    settings = rt.settings
-    session = db_session()
-    grace = dt.timedelta(minutes=settings.grace_minutes)
-    if due_weeks(session, rt.now(), settings.tz, grace):
-        session.rollback()  # end the read snapshot, so the read below sees the new weeks
-        with rt.write_session_factory() as writer:
-            publish_due(writer, rt.now(), settings.tz, grace, settings.min_group_size)
-            writer.commit()
-    return session
 
 
 def _range(session: Any, query: dict[str, Any]) -> tuple[dt.date, dt.date]:
@@ -92,7 +77,7 @@ class OrganisationWeeks(MethodView):
     @blp.response(200, WeekFiguresSchema(many=True))
     def get(self, query: dict[str, Any]) -> Any:
         """The organisation's weekly figures"""
-        session = _read_session()
+        session = published_session()
         return published.weekly_series(session, Level.ORGANISATION, 0, *_range(session, query))
 
 
@@ -103,7 +88,7 @@ class UnitWeeks(MethodView):
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, query: dict[str, Any], kind: str, unit_id: int) -> Any:
         """A department's or team's weekly figures, as published each week"""
-        session = _read_session()
+        session = published_session()
         level = _unit(session, kind, unit_id)
         if isinstance(level, Response):
             return level
@@ -116,7 +101,7 @@ class OrganisationDays(MethodView):
     @blp.response(200, DayFiguresSchema(many=True))
     def get(self, query: dict[str, Any]) -> Any:
         """The organisation by shift date and shift band (published with each week)"""
-        session = _read_session()
+        session = published_session()
         return published.daily_series(session, *_range(session, query))
 
 
@@ -126,7 +111,7 @@ class OrganisationToday(MethodView):
     def get(self) -> Any:
         """Today so far, across the organisation: it moves only in steps of at least k new people"""
         rt = runtime()
-        session = _read_session()
+        session = published_session()
         with rt.write_session_factory() as writer:
             day = take_due_steps(writer, rt.now(), rt.settings.tz, rt.settings.min_group_size)
             writer.commit()
@@ -140,7 +125,7 @@ class OrganisationReasons(MethodView):
     @blp.response(200, WeekReasonsSchema(many=True))
     def get(self, query: dict[str, Any]) -> Any:
         """How many ratings named each reason tag, per week, across the organisation"""
-        session = _read_session()
+        session = published_session()
         return published.reason_counts(session, Level.ORGANISATION, 0, *_range(session, query))
 
 
@@ -151,7 +136,7 @@ class UnitReasons(MethodView):
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, query: dict[str, Any], kind: str, unit_id: int) -> Any:
         """How many ratings named each reason tag, per week, for a department or team"""
-        session = _read_session()
+        session = published_session()
         level = _unit(session, kind, unit_id)
         if isinstance(level, Response):
             return level
@@ -163,7 +148,7 @@ class ExportJson(MethodView):
     @blp.response(200, ExportRowSchema(many=True))
     def get(self) -> Any:
         """Every published figure as open data (what the dashboard shows, and nothing more)"""
-        return published.export_rows(_read_session())
+        return published.export_rows(published_session())
 
 
 @blp.route("/export.csv")
@@ -174,7 +159,7 @@ class ExportCsv(MethodView):
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        for row in published.export_rows(_read_session()):
+        for row in published.export_rows(published_session()):
             writer.writerow({k: "" if v is None else v for k, v in row.items()})
         return Response(
             out.getvalue(),
