@@ -242,3 +242,75 @@ def _counts(cell: PublishedCell | None) -> tuple[int | None, int | None, int | N
     if cell is None:
         return (None, None, None, None)
     return (cell.red, cell.amber, cell.green, cell.contributors)
+
+
+def units(session: Session) -> list[dict]:
+    """Departments and their teams as of the latest published week (names as published)."""
+    latest = session.scalar(select(PublishedWeek.id).order_by(PublishedWeek.week_start.desc()).limit(1))
+    if latest is None:
+        return []
+    cells = session.scalars(
+        select(PublishedCell).where(
+            PublishedCell.week_id == latest, PublishedCell.level.in_([Level.DEPARTMENT, Level.TEAM])
+        )
+    ).all()
+    departments: dict[int, dict[str, Any]] = {
+        c.unit_id: {"id": c.unit_id, "name": c.name, "teams": []}
+        for c in cells
+        if c.level == Level.DEPARTMENT
+    }
+    for c in cells:
+        if c.level == Level.TEAM and c.parent_id in departments:
+            departments[c.parent_id]["teams"].append({"id": c.unit_id, "name": c.name})
+    for department in departments.values():
+        department["teams"].sort(key=lambda t: t["name"])
+    return sorted(departments.values(), key=lambda d: d["name"])
+
+
+def unit_name(session: Session, level: Level, unit_id: int) -> str | None:
+    """The unit's name in the latest published week that holds it."""
+    return session.scalar(
+        select(PublishedCell.name)
+        .join(PublishedWeek, PublishedWeek.id == PublishedCell.week_id)
+        .where(PublishedCell.level == level, PublishedCell.unit_id == unit_id)
+        .order_by(PublishedWeek.week_start.desc())
+        .limit(1)
+    )
+
+
+def reason_labels(session: Session) -> dict[int, str]:
+    from pulse.models.structure import ReasonTag
+
+    return {tag_id: label for tag_id, label in session.execute(select(ReasonTag.id, ReasonTag.label))}
+
+
+def units_in_week(session: Session, level: Level, week: dt.date) -> list[dict]:
+    """Every unit of `level` in one published week, with its figures (departments side by side)."""
+    cells = session.scalars(
+        select(PublishedCell)
+        .join(PublishedWeek, PublishedWeek.id == PublishedCell.week_id)
+        .where(PublishedWeek.week_start == week, PublishedCell.level == level)
+        .order_by(PublishedCell.name)
+    )
+    return [{"unit_id": c.unit_id, "name": c.name, **describe_figures(*_counts(c))} for c in cells]
+
+
+def team_grid(session: Session, department_id: int, first: dt.date, last: dt.date) -> list[dict]:
+    """Each team that belonged to the department in the weeks from `first` to `last`, as it was published."""
+    cells = session.scalars(
+        select(PublishedCell).where(
+            PublishedCell.level == Level.TEAM,
+            PublishedCell.parent_id == department_id,
+            PublishedCell.period.between(first, last),
+        )
+    ).all()
+    teams: dict[int, dict[str, Any]] = {}
+    for c in cells:
+        team = teams.setdefault(c.unit_id, {"team_id": c.unit_id, "name": c.name, "weeks": {}})
+        team["weeks"][c.period] = describe_figures(*_counts(c))
+    return sorted(teams.values(), key=lambda t: t["name"])
+
+
+def minimum_group_size(session: Session) -> int | None:
+    """k as used for the latest published week."""
+    return session.scalar(select(PublishedWeek.k).order_by(PublishedWeek.week_start.desc()).limit(1))

@@ -60,6 +60,19 @@ def published_session() -> Session:
     return session
 
 
+def take_today_steps() -> dt.date:
+    """Take any "today so far" step that is due (in a short writing session); returns today's shift date."""
+    from pulse.services.today import take_due_steps
+
+    rt = runtime()
+    with rt.write_session_factory() as writer:
+        day = take_due_steps(writer, rt.now(), rt.settings.tz, rt.settings.min_group_size)
+        writer.commit()
+    if "db_session" in g:
+        g.db_session.rollback()  # end any read snapshot, so the next read sees a step just taken
+    return day
+
+
 def close_db_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
     if session is not None:

@@ -19,7 +19,7 @@ from marshmallow import RAISE
 from pulse import published
 from pulse.api.problems import problem
 from pulse.models.published import Level
-from pulse.runtime import published_session, runtime
+from pulse.runtime import published_session, take_today_steps
 from pulse.schemas.figures import (
     EXPORT_COLUMNS,
     DayFiguresSchema,
@@ -30,7 +30,6 @@ from pulse.schemas.figures import (
     WeekReasonsSchema,
 )
 from pulse.schemas.problem import ProblemSchema
-from pulse.services.today import take_due_steps
 
 blp = Blueprint(
     "figures",
@@ -110,12 +109,8 @@ class OrganisationToday(MethodView):
     @blp.response(200, TodayFiguresSchema)
     def get(self) -> Any:
         """Today so far, across the organisation: it moves only in steps of at least k new people"""
-        rt = runtime()
         session = published_session()
-        with rt.write_session_factory() as writer:
-            day = take_due_steps(writer, rt.now(), rt.settings.tz, rt.settings.min_group_size)
-            writer.commit()
-        session.rollback()  # end the read snapshot, so the read below sees a step just taken
+        day = take_today_steps()
         return published.today_figures(session, day)
 
 

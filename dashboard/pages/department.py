@@ -1,0 +1,137 @@
+"""A department's page: its weekly trend, its teams week by week, and the reasons given."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard import data, figures, ids, range_search
+from dashboard.components import WEEK_COLUMNS, chart_card, range_choice, to_csv
+
+dash.register_page(
+    __name__,
+    path_template="/department/<department_id>",
+    title="Pulse - department morale",
+    name="Department",
+)
+
+CHARTS = ("dept-trend", "dept-teams", "dept-reasons")
+UNIT = "dept-unit"
+
+
+def layout(department_id: str | None = None, weeks: str | None = None, **_query: str) -> html.Div:
+    unit = int(department_id) if department_id and department_id.isdigit() else 0
+    department = data.department(unit, "12") if unit else None
+    title = department["name"] if department else "Department not found"
+    return html.Div(
+        [
+            dcc.Store(id=UNIT, data=unit),
+            html.H1(title),
+            html.P(
+                "Weekly figures for the department and its teams. Teams with too few ratings in a week are "
+                "not shown separately, to protect anonymity; they still count in the department's figures.",
+                className="lead",
+            ),
+            html.P(id=ids.DEPT_NOTICE, className="notice"),
+            range_choice(ids.DEPT_RANGE, weeks),
+            chart_card("dept-trend", "Week by week"),
+            chart_card(
+                "dept-teams",
+                "Teams week by week",
+                "Net score for each team and week. Blank squares have too few ratings to show.",
+            ),
+            chart_card("dept-reasons", "Reasons over time", "The most named reasons, week by week."),
+        ],
+        id="department-page",
+    )
+
+
+@callback(
+    Output(ids.URL, "search", allow_duplicate=True),
+    Input(ids.DEPT_RANGE, "value"),
+    prevent_initial_call=True,
+)
+def update_department_url(choice: str) -> str:
+    return range_search(choice)
+
+
+@callback(
+    [Output(ids.graph(c), "figure") for c in CHARTS]
+    + [Output(ids.summary(c), "children") for c in CHARTS]
+    + [Output(ids.DEPT_NOTICE, "children")],
+    Input(ids.DEPT_RANGE, "value"),
+    State(UNIT, "data"),
+)
+def update_department_charts(choice: str, unit: int) -> list[Any]:
+    department = data.department(unit, choice)
+    if department is None:
+        empty = figures.trend_figure([], "")
+        notice = "There is no department at this address. Use the search above to find one."
+        return [empty, empty, empty, "", "", "", notice]
+    name = department["name"]
+    weeks = [w["iso_week"] for w in department["series"]]
+    grid = [
+        {**team, "weeks": {_iso(week): figures_ for week, figures_ in team["weeks"].items()}}
+        for team in department["grid"]
+    ]
+    return [
+        figures.trend_figure(department["series"], f"{name}: share of ratings by week"),
+        figures.heatmap_figure(grid, weeks, f"{name}: teams by week"),
+        figures.reasons_over_time_figure(department["reasons"], department["labels"], f"{name}: reasons"),
+        figures.trend_summary(department["series"], name),
+        figures.grid_summary(grid, weeks),
+        figures.reasons_over_time_summary(department["reasons"], department["labels"]),
+        "",
+    ]
+
+
+def _iso(week: Any) -> str:
+    from pulse.published import iso_week
+
+    return iso_week(week)
+
+
+def _download(name: str, build: Any) -> None:
+    @callback(
+        Output(ids.download(name), "data"),
+        Input(ids.download_button(name), "n_clicks"),
+        State(ids.DEPT_RANGE, "value"),
+        State(UNIT, "data"),
+        prevent_initial_call=True,
+    )
+    def download(_clicks: int, choice: str, unit: int) -> dict[str, Any]:
+        department = data.department(unit, choice) or {"series": [], "grid": [], "reasons": [], "labels": {}}
+        return dcc.send_string(build(department), f"pulse-{name}-{unit}.csv")
+
+    download.__name__ = f"download_{name.replace('-', '_')}"
+
+
+_download("dept-trend", lambda d: to_csv(d["series"], WEEK_COLUMNS))
+_download(
+    "dept-teams",
+    lambda d: to_csv(
+        [
+            {"team_id": t["team_id"], "team": t["name"], "week_start": w, **f}
+            for t in d["grid"]
+            for w, f in t["weeks"].items()
+        ],
+        ("team_id", "team", "week_start", *WEEK_COLUMNS[2:]),
+    ),
+)
+_download(
+    "dept-reasons",
+    lambda d: to_csv(
+        [
+            {
+                "iso_week": w["iso_week"],
+                "reason": d["labels"].get(r["tag_id"], r["tag_id"]),
+                "ratings": r["ratings"],
+            }
+            for w in d["reasons"]
+            for r in w["reasons"]
+        ],
+        ("iso_week", "reason", "ratings"),
+    ),
+)
