@@ -32,12 +32,12 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
     return (round(100 * max(0.0, centre - half), 1), round(100 * min(1.0, centre + half), 1))
 
 
-def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
+def _layout(fig: go.Figure, title: str, height: int = 360, bottom: int = 40) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
         font={"family": FONT, "size": 13, "color": "#1f2933"},
         height=height,
-        margin={"l": 48, "r": 16, "t": 48, "b": 40},
+        margin={"l": 56, "r": 16, "t": 48, "b": bottom},
         plot_bgcolor="#ffffff",
         paper_bgcolor="#ffffff",
         legend={"orientation": "h", "y": -0.18, "x": 0},
@@ -100,9 +100,9 @@ def trend_figure(series: Sequence[dict[str, Any]], title: str) -> go.Figure:
             "side": "right",
             "showgrid": False,
         },
-        xaxis={"type": "category", "tickangle": -45},
+        xaxis={"type": "category", "tickangle": -45, "automargin": True},
     )
-    return _layout(fig, title)
+    return _layout(fig, title, height=400, bottom=90)
 
 
 def trend_summary(series: Sequence[dict[str, Any]], unit: str) -> str:
@@ -289,12 +289,15 @@ def heatmap_figure(grid: Sequence[dict[str, Any]], weeks: Sequence[str], title: 
             hoverongaps=False,
             xgap=1,
             ygap=1,
-            colorbar={"title": "Net score"},
+            colorbar={"title": "Net score", "orientation": "h", "y": -0.3, "yanchor": "top", "thickness": 12},
             hovertemplate="%{y}, %{x}: net score %{z:+} (%{text})<extra></extra>",
         )
     )
-    fig.update_layout(xaxis={"type": "category", "tickangle": -45}, yaxis={"autorange": "reversed"})
-    return _layout(fig, title, height=max(260, 80 + 26 * len(grid)))
+    fig.update_layout(
+        xaxis={"type": "category", "tickangle": -45, "automargin": True},
+        yaxis={"autorange": "reversed", "automargin": True},
+    )
+    return _layout(fig, title, height=max(300, 160 + 26 * len(grid)), bottom=110)
 
 
 def reasons_over_time_figure(
