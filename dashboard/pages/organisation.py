@@ -25,11 +25,11 @@ def layout(weeks: str | None = None, **_query: str) -> html.Div:
                 className="lead",
             ),
             range_choice(ids.ORG_RANGE, weeks),
+            chart_card("org-week", "The latest published week"),
             html.Section(
                 [html.H2("Today so far"), html.P(id=ids.ORG_TODAY, **{"aria-live": "polite"})],
                 className="card today",
             ),
-            chart_card("org-week", "The latest published week"),
             chart_card(
                 "org-trend",
                 "Week by week",
