@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,4 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         from dashboard import create_dash
 
         create_dash(app)
+    # The app's many long-lived objects (routes, schemas, Dash components) need never be collected; freezing
+    # them keeps full garbage collections from pausing requests for tens of milliseconds.
+    gc.freeze()
     return app

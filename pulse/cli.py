@@ -208,8 +208,10 @@ def publish() -> None:
     settings = rt.settings
     session = db_session(write=True)
     grace = dt.timedelta(minutes=settings.grace_minutes)
-    weeks = publish_due(session, rt.now(), settings.tz, grace, settings.min_group_size)
-    session.commit()
+    weeks: list[dt.date] = []
+    while batch := publish_due(session, rt.now(), settings.tz, grace, settings.min_group_size, limit=1):
+        session.commit()  # each week stands on its own: an interruption loses nothing already published
+        weeks += batch
     if weeks:
         click.echo(
             f"Published {len(weeks)} week(s): {weeks[0]} to {weeks[-1]} (k={settings.min_group_size})."

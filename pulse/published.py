@@ -7,6 +7,7 @@ come out exactly alike: null figures and the same note.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import func, select
@@ -103,21 +104,31 @@ def weekly_series(session: Session, level: Level, unit_id: int, first: dt.date, 
 def daily_series(session: Session, first: dt.date, last: dt.date) -> list[dict]:
     """The organisation by shift date and band, for the published weeks from `first` to `last` (Mondays)."""
     days: dict[dt.date, dict[str, Any]] = {}
-    for cell in session.scalars(
-        select(PublishedCell)
-        .join(PublishedWeek, PublishedWeek.id == PublishedCell.week_id)
-        .where(PublishedWeek.week_start.between(first, last), PublishedCell.level == Level.DAY)
-    ):
-        days[cell.period] = {"shift_date": cell.period, **describe_figures(*_counts(cell)), "bands": []}
-    for cell in session.scalars(
-        select(PublishedCell)
-        .join(PublishedWeek, PublishedWeek.id == PublishedCell.week_id)
-        .where(PublishedWeek.week_start.between(first, last), PublishedCell.level == Level.SHIFT)
-        .order_by(PublishedCell.period, PublishedCell.unit_id)
-    ):
-        days[cell.period]["bands"].append(
-            {"band_id": cell.unit_id, "band": cell.name, **describe_figures(*_counts(cell))}
+    rows = session.execute(
+        select(
+            PublishedCell.level,
+            PublishedCell.unit_id,
+            PublishedCell.name,
+            PublishedCell.period,
+            PublishedCell.red,
+            PublishedCell.amber,
+            PublishedCell.green,
+            PublishedCell.contributors,
         )
+        .join(PublishedWeek, PublishedWeek.id == PublishedCell.week_id)
+        .where(
+            PublishedWeek.week_start.between(first, last), PublishedCell.level.in_([Level.DAY, Level.SHIFT])
+        )
+        .order_by(PublishedCell.period, PublishedCell.level, PublishedCell.unit_id)
+    )
+    for level, unit_id, name, period, red, amber, green, contributors in rows:
+        figures = describe_figures(red, amber, green, contributors)
+        if level == Level.DAY:
+            days.setdefault(period, {"shift_date": period, "bands": []}).update(figures)
+        else:
+            days.setdefault(period, {"shift_date": period, "bands": []})["bands"].append(
+                {"band_id": unit_id, "band": name, **figures}
+            )
     return [days[d] for d in sorted(days)]
 
 
@@ -148,68 +159,84 @@ def reason_counts(session: Session, level: Level, unit_id: int, first: dt.date, 
     ]
 
 
-def export_rows(session: Session) -> list[dict]:
-    """Every published figure, as open data: colour cells first, then reason counts."""
-    out: list[dict] = []
-    for cell in session.scalars(
-        select(PublishedCell).order_by(PublishedCell.period, PublishedCell.level, PublishedCell.unit_id)
-    ):
-        shown = describe_figures(*_counts(cell))
-        out.append(
-            {
-                "table": "figures",
-                "level": cell.level.value,
-                "unit_id": cell.unit_id,
-                "parent_id": cell.parent_id,
-                "name": cell.name,
-                "period": cell.period,
-                "tag_id": None,
-                **{key: shown[key] for key in ("red", "amber", "green", "ratings", "contributors")},
-            }
+EXPORT_BATCH = 2000
+
+
+def iter_export_rows(session: Session) -> Iterator[dict]:
+    """Every published figure as open data, streamed: colour cells, reason counts, then today's steps."""
+    cells = session.execute(
+        select(
+            PublishedCell.level,
+            PublishedCell.unit_id,
+            PublishedCell.parent_id,
+            PublishedCell.name,
+            PublishedCell.period,
+            PublishedCell.red,
+            PublishedCell.amber,
+            PublishedCell.green,
+            PublishedCell.contributors,
         )
-    for reason, week in session.execute(
-        select(PublishedReason, PublishedWeek.week_start)
+        .order_by(PublishedCell.period, PublishedCell.level, PublishedCell.unit_id)
+        .execution_options(yield_per=EXPORT_BATCH)
+    )
+    for level, unit_id, parent_id, name, period, red, amber, green, contributors in cells:
+        shown = describe_figures(red, amber, green, contributors)
+        yield {
+            "table": "figures",
+            "level": level.value,
+            "unit_id": unit_id,
+            "parent_id": parent_id,
+            "name": name,
+            "period": period,
+            "tag_id": None,
+            **{key: shown[key] for key in ("red", "amber", "green", "ratings", "contributors")},
+        }
+    reasons = session.execute(
+        select(
+            PublishedReason.level,
+            PublishedReason.unit_id,
+            PublishedReason.tag_id,
+            PublishedReason.ratings,
+            PublishedWeek.week_start,
+        )
         .join(PublishedWeek, PublishedWeek.id == PublishedReason.week_id)
         .order_by(
             PublishedWeek.week_start, PublishedReason.level, PublishedReason.unit_id, PublishedReason.tag_id
         )
-    ):
-        out.append(
-            {
-                "table": "reasons",
-                "level": reason.level.value,
-                "unit_id": reason.unit_id,
-                "parent_id": None,
-                "name": None,
-                "period": week,
-                "tag_id": reason.tag_id,
-                "red": None,
-                "amber": None,
-                "green": None,
-                "ratings": reason.ratings,
-                "contributors": None,
-            }
-        )
+        .execution_options(yield_per=EXPORT_BATCH)
+    )
+    for level, unit_id, tag_id, ratings, week in reasons:
+        yield {
+            "table": "reasons",
+            "level": level.value,
+            "unit_id": unit_id,
+            "parent_id": None,
+            "name": None,
+            "period": week,
+            "tag_id": tag_id,
+            "red": None,
+            "amber": None,
+            "green": None,
+            "ratings": ratings,
+            "contributors": None,
+        }
     for snap in session.scalars(
         select(TodaySnapshot).order_by(TodaySnapshot.shift_date, TodaySnapshot.band_id, TodaySnapshot.step)
     ):
-        out.append(
-            {
-                "table": "today",
-                "level": "shift",
-                "unit_id": snap.band_id,
-                "parent_id": None,
-                "name": f"step {snap.step}",
-                "period": snap.shift_date,
-                "tag_id": None,
-                "red": snap.red,
-                "amber": snap.amber,
-                "green": snap.green,
-                "ratings": snap.red + snap.amber + snap.green,
-                "contributors": None,
-            }
-        )
-    return out
+        yield {
+            "table": "today",
+            "level": "shift",
+            "unit_id": snap.band_id,
+            "parent_id": None,
+            "name": f"step {snap.step}",
+            "period": snap.shift_date,
+            "tag_id": None,
+            "red": snap.red,
+            "amber": snap.amber,
+            "green": snap.green,
+            "ratings": snap.red + snap.amber + snap.green,
+            "contributors": None,
+        }
 
 
 def latest_steps(session: Session, day: dt.date) -> dict[int, TodaySnapshot]:

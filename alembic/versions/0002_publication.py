@@ -61,6 +61,7 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_published_cell_level_unit", "published_cell", ["level", "unit_id"])
+    op.create_index("ix_published_cell_level_parent", "published_cell", ["level", "parent_id", "period"])
     op.create_table(
         "published_reason",
         sa.Column("week_id", sa.Integer(), nullable=False),
@@ -97,6 +98,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("today_snapshot")
     op.drop_table("published_reason")
+    op.drop_index("ix_published_cell_level_parent", table_name="published_cell")
     op.drop_index("ix_published_cell_level_unit", table_name="published_cell")
     op.drop_table("published_cell")
     op.drop_table("published_week")

@@ -46,6 +46,7 @@ class PublishedCell(Base):
     __table_args__ = (
         UniqueConstraint("week_id", "level", "unit_id", "period"),
         Index("ix_published_cell_level_unit", "level", "unit_id"),
+        Index("ix_published_cell_level_parent", "level", "parent_id", "period"),  # a department's teams
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -96,13 +96,16 @@ def due_weeks(session: Session, now: dt.datetime, tz: ZoneInfo, grace: dt.timede
 
 
 def publish_due(
-    session: Session, now: dt.datetime, tz: ZoneInfo, grace: dt.timedelta, k: int
+    session: Session, now: dt.datetime, tz: ZoneInfo, grace: dt.timedelta, k: int, *, limit: int | None = None
 ) -> list[dt.date]:
-    """Publish every closed week not yet published, oldest first. Returns the weeks this call published."""
+    """Publish closed weeks not yet published, oldest first, at most `limit` of them. Returns those published.
+
+    A request publishes a few weeks at a time (a long backlog would outlast a worker's timeout), and
+    `pulse publish` commits after each week until none is due.
+    """
     today = now.astimezone(tz).date()
-    return [
-        week for week in due_weeks(session, now, tz, grace) if publish_week(session, week, k=k, today=today)
-    ]
+    weeks = due_weeks(session, now, tz, grace)[:limit]
+    return [week for week in weeks if publish_week(session, week, k=k, today=today)]
 
 
 def build_trees(session: Session, week: dt.date, frozen: dict[int, int] | None = None) -> WeekTrees:
@@ -253,7 +256,8 @@ def publish_week(session: Session, week: dt.date, *, k: int, today: dt.date) -> 
                     "contributors": cell.n if is_shown else None,
                 }
             )
-    session.execute(insert_for(session, PublishedCell), rows)
+    # render_nulls: one multi-row INSERT, not one per pattern of nulls (shown and hidden cells alternate).
+    session.execute(insert_for(session, PublishedCell).execution_options(render_nulls=True), rows)
     _publish_reasons(session, week, week_id, trees, unit_shown)
     return True
 
