@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 import dash
-from dash import Input, Output, State, dcc, html
-from flask import Flask
-
-from dashboard import ids
+from dash import html
+from flask import Flask, Response, redirect, request
 
 HERE = Path(__file__).resolve().parent
 
@@ -28,21 +26,25 @@ def create_dash(server: Flask) -> dash.Dash:
         suppress_callback_exceptions=True,
     )
     app.layout = serve_layout
-    app.index_string = app.index_string.replace("<html>", '<html lang="en-GB">')
-    _register_navigation(app)
+    # Dash's page wraps its scripts in a <footer>; ours is the page's only footer landmark.
+    app.index_string = (
+        app.index_string.replace("<html>", '<html lang="en-GB">')
+        .replace("<footer>", '<div class="dash-scripts">')
+        .replace("</footer>", "</div>")
+    )
+    _register_search(server)
     return app
 
 
 def serve_layout() -> html.Div:
-    """Built per page load, so the navigation lists the units of the latest published week."""
+    """Built per page load, so the search lists the units of the latest published week."""
     from dashboard.components import header
     from dashboard.data import navigation
 
     return html.Div(
         [
-            dcc.Location(id=ids.URL, refresh="callback-nav"),
             html.A("Skip to the figures", href="#main", className="skip-link"),
-            header(navigation(), None),
+            header(navigation()),
             html.Main(dash.page_container, id="main", tabIndex="-1"),
             html.Footer(
                 [
@@ -58,23 +60,16 @@ def serve_layout() -> html.Div:
     )
 
 
-def _register_navigation(app: dash.Dash) -> None:
-    @app.callback(
-        Output(ids.URL, "href"),
-        Input(ids.NAV, "value"),
-        State(ids.URL, "pathname"),
-        State(ids.URL, "search"),
-        prevent_initial_call=True,
-    )
-    def go_to_unit(target: str | None, pathname: str, search: str | None) -> str:
-        if not target or target == pathname:
-            raise dash.exceptions.PreventUpdate
-        return target + (search or "")
+def _register_search(server: Flask) -> None:
+    @server.get("/dashboard/go")
+    def go_to_unit() -> Response:
+        """The header's search: the exact name, else the only name containing what was typed."""
+        from dashboard.components import BASE, navigation_targets
+        from dashboard.data import navigation
 
-    @app.callback(Output(ids.NAV, "value"), Input(ids.URL, "pathname"))
-    def show_current_unit(pathname: str | None) -> str | None:
-        return pathname
-
-
-def range_search(choice: str) -> str:
-    return "?" + urlencode({"weeks": choice})
+        wanted = " ".join(request.args.get("to", "").split()).casefold()
+        targets = navigation_targets(navigation())
+        exact = [path for label, path in targets if label.casefold() == wanted]
+        partial = [path for label, path in targets if wanted and wanted in label.casefold()]
+        found = exact or (partial if len(partial) == 1 else [])
+        return redirect(found[0] if found else f"{BASE}?notfound={quote(wanted)}")

@@ -22,30 +22,36 @@ GRAPH_CONFIG = {
 }
 
 
-def header(units: Sequence[dict[str, Any]], current: str | None) -> html.Header:
-    options = [{"label": "Whole organisation", "value": BASE}]
-    for department in units:
-        options.append({"label": department["name"], "value": f"{BASE}department/{department['id']}"})
-        options.extend(
-            {"label": f"{department['name']} / {team['name']}", "value": f"{BASE}team/{team['id']}"}
-            for team in department["teams"]
-        )
+def header(units: Sequence[dict[str, Any]]) -> html.Header:
+    """The site header, with a search box that works without JavaScript (a form and a native datalist)."""
+    options = [html.Option(value=label) for label, _ in navigation_targets(units)]
     return html.Header(
         [
             html.A("Pulse", href=BASE, className="brand"),
             html.Span("Staff morale, shift by shift", className="tagline"),
-            html.Div(
+            html.Form(
                 [
-                    html.Label("Go to a department or team", htmlFor=ids.NAV, className="nav-label"),
-                    dcc.Dropdown(
-                        id=ids.NAV,
-                        options=options,
-                        value=current,
-                        searchable=True,
-                        clearable=False,
-                        placeholder="Search departments and teams",
+                    html.Label("Find a department or team", htmlFor=ids.NAV, className="nav-label"),
+                    html.Div(
+                        [
+                            dcc.Input(
+                                id=ids.NAV,
+                                name="to",
+                                type="search",
+                                list=ids.NAV_OPTIONS,
+                                placeholder="Start typing a name",
+                                autoComplete="off",
+                                className="nav-input",
+                            ),
+                            html.Button("Go", type="submit", className="nav-go"),
+                        ],
+                        className="nav-row",
                     ),
+                    html.Datalist(options, id=ids.NAV_OPTIONS),
                 ],
+                action=f"{BASE}go",
+                method="get",
+                role="search",
                 className="nav",
             ),
         ],
@@ -53,21 +59,39 @@ def header(units: Sequence[dict[str, Any]], current: str | None) -> html.Header:
     )
 
 
-def range_choice(component_id: str, value: str | None) -> html.Fieldset:
-    chosen = value if value in RANGES else DEFAULT_RANGE
-    return html.Fieldset(
-        [
-            html.Legend("Weeks shown"),
-            dcc.RadioItems(
-                id=component_id,
-                options=[{"label": RANGE_LABELS[key], "value": key} for key in RANGES],
-                value=chosen,
-                inline=True,
-                className="range-choice",
-            ),
-        ],
-        className="range",
-    )
+def navigation_targets(units: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(label, path) for the whole organisation, each department and each team."""
+    targets = [("Whole organisation", BASE)]
+    for department in units:
+        targets.append((department["name"], f"{BASE}department/{department['id']}"))
+        targets.extend(
+            (f"{department['name']} / {team['name']}", f"{BASE}team/{team['id']}")
+            for team in department["teams"]
+        )
+    return targets
+
+
+def range_choice(path: str, value: str) -> html.Nav:
+    """Links, not a form control: each range is a deep link, and the current one says so."""
+    items = []
+    for key in RANGES:
+        current = key == value
+        items.append(
+            html.Li(
+                html.A(
+                    RANGE_LABELS[key],
+                    href=f"{path}?weeks={key}",
+                    className="range-link current" if current else "range-link",
+                    **({"aria-current": "page"} if current else {}),
+                )
+            )
+        )
+    return html.Nav([html.H2("Weeks shown", className="range-title"), html.Ul(items)], className="range",
+                    **{"aria-label": "Weeks shown"})  # fmt: skip
+
+
+def chosen_range(value: str | None) -> str:
+    return value if value in RANGES else DEFAULT_RANGE
 
 
 def chart_card(name: str, title: str, intro: str | None = None) -> html.Section:

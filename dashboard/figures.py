@@ -42,7 +42,18 @@ def _layout(fig: go.Figure, title: str, height: int = 360, bottom: int = 40) -> 
         paper_bgcolor="#ffffff",
         legend={"orientation": "h", "y": -0.18, "x": 0},
         hoverlabel={"font": {"family": FONT}},
+        modebar={"orientation": "v"},  # down the right-hand edge, clear of the title on a phone
     )
+    return fig
+
+
+def _empty(fig: go.Figure, message: str) -> go.Figure:
+    """No data: say so, with no meaningless axes."""
+    fig.add_annotation(
+        text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 15}
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
     return fig
 
 
@@ -54,6 +65,8 @@ def trend_figure(series: Sequence[dict[str, Any]], title: str) -> go.Figure:
     """Weekly shares as stacked bars with patterns, and net score as a line; hidden weeks are gaps."""
     x = [_label(w) for w in series]
     fig = go.Figure()
+    if not series:
+        return _layout(_empty(fig, "No weeks published yet"), title, height=220)
     for colour in ("green", "amber", "red"):
         customdata = []
         for w in series:
@@ -108,7 +121,7 @@ def trend_figure(series: Sequence[dict[str, Any]], title: str) -> go.Figure:
 def trend_summary(series: Sequence[dict[str, Any]], unit: str) -> str:
     """A text reading of a weekly trend, for everyone and for screen readers."""
     if not series:
-        return f"No weeks have been published for {unit} yet."
+        return "No weeks have been published yet."
     shown = [w for w in series if w["ratings"] is not None]
     hidden = len(series) - len(shown)
     if not shown:
@@ -167,6 +180,8 @@ def week_picture_figure(week: dict[str, Any] | None, title: str) -> go.Figure:
 
 def daily_figure(days: Sequence[dict[str, Any]], title: str) -> go.Figure:
     """Net score by shift date and band; cells with too few ratings stay blank."""
+    if not days:
+        return _layout(_empty(go.Figure(), "No days published yet"), title, height=200)
     bands = sorted({b["band"] for d in days for b in d["bands"]}, key=lambda name: _band_order(days, name))
     x = [str(d["shift_date"]) for d in days]
     z, text = [], []
@@ -215,6 +230,8 @@ def funnel_figure(units: Sequence[dict[str, Any]], overall: dict[str, Any] | Non
     """
     fig = go.Figure()
     shown = [u for u in units if u["ratings"] is not None]
+    if not shown:
+        return _layout(_empty(fig, "No department has enough ratings to show"), title, height=220)
     if overall and overall["ratings"]:
         pg, pr = overall["pct_green"] / 100, overall["pct_red"] / 100
         centre = 100 * (pg - pr)
@@ -272,6 +289,8 @@ def reasons_figure(counts: Sequence[tuple[str, int]], title: str) -> go.Figure:
 
 def heatmap_figure(grid: Sequence[dict[str, Any]], weeks: Sequence[str], title: str) -> go.Figure:
     """Teams x weeks, net score; hidden and empty cells are blank gaps, never zeros."""
+    if not grid or not weeks:
+        return _layout(_empty(go.Figure(), "No team figures published yet"), title, height=200)
     z = [[t["weeks"].get(w, {}).get("net_score") for w in weeks] for t in grid]
     text = [
         [f"n={t['weeks'][w]['ratings']}" if t["weeks"].get(w, {}).get("ratings") else "" for w in weeks]

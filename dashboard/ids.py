@@ -1,13 +1,11 @@
 """Component ids, in one place so pages and callbacks agree."""
 
-URL = "url"
 NAV = "nav"
+NAV_OPTIONS = "nav-options"
 
-ORG_RANGE = "org-range"
+RANGE = "weeks"  # a store holding the page's range of weeks, from the address
 ORG_TODAY = "org-today"
-DEPT_RANGE = "dept-range"
 DEPT_NOTICE = "dept-notice"
-TEAM_RANGE = "team-range"
 TEAM_NOTICE = "team-notice"
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import data, figures, ids, range_search
-from dashboard.components import WEEK_COLUMNS, chart_card, range_choice, to_csv
+from dashboard import data, figures, ids
+from dashboard.components import WEEK_COLUMNS, chart_card, chosen_range, range_choice, to_csv
 
 dash.register_page(
     __name__,
@@ -35,7 +35,8 @@ def layout(department_id: str | None = None, weeks: str | None = None, **_query:
                 className="lead",
             ),
             html.P(id=ids.DEPT_NOTICE, className="notice"),
-            range_choice(ids.DEPT_RANGE, weeks),
+            range_choice(f"/dashboard/department/{unit}", chosen_range(weeks)),
+            dcc.Store(id=ids.RANGE, data=chosen_range(weeks)),
             chart_card("dept-trend", "Week by week"),
             chart_card(
                 "dept-teams",
@@ -49,19 +50,10 @@ def layout(department_id: str | None = None, weeks: str | None = None, **_query:
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
-    Input(ids.DEPT_RANGE, "value"),
-    prevent_initial_call=True,
-)
-def update_department_url(choice: str) -> str:
-    return range_search(choice)
-
-
-@callback(
     [Output(ids.graph(c), "figure") for c in CHARTS]
     + [Output(ids.summary(c), "children") for c in CHARTS]
     + [Output(ids.DEPT_NOTICE, "children")],
-    Input(ids.DEPT_RANGE, "value"),
+    Input(ids.RANGE, "data"),
     State(UNIT, "data"),
 )
 def update_department_charts(choice: str, unit: int) -> list[Any]:
@@ -97,7 +89,7 @@ def _download(name: str, build: Any) -> None:
     @callback(
         Output(ids.download(name), "data"),
         Input(ids.download_button(name), "n_clicks"),
-        State(ids.DEPT_RANGE, "value"),
+        State(ids.RANGE, "data"),
         State(UNIT, "data"),
         prevent_initial_call=True,
     )

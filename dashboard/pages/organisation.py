@@ -7,24 +7,33 @@ from typing import Any
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import data, figures, ids, range_search
-from dashboard.components import WEEK_COLUMNS, chart_card, range_choice, to_csv
+from dashboard import data, figures, ids
+from dashboard.components import WEEK_COLUMNS, chart_card, chosen_range, range_choice, to_csv
 
 dash.register_page(__name__, path="/", title="Pulse - organisation morale", name="Organisation")
 
 CHARTS = ("org-week", "org-trend", "org-days", "org-departments", "org-reasons")
 
 
-def layout(weeks: str | None = None, **_query: str) -> html.Div:
+def layout(weeks: str | None = None, notfound: str | None = None, **_query: str) -> html.Div:
     return html.Div(
         [
             html.H1("Staff morale across the organisation"),
+            html.P(
+                f"No department or team is called {notfound!r}. "
+                "Try part of its name, or pick one from the list.",
+                className="notice",
+                role="status",
+            )
+            if notfound
+            else None,
             html.P(
                 "At the end of each shift, staff tap green, amber or red. These are the published weekly "
                 "figures: the same for everyone, managers included.",
                 className="lead",
             ),
-            range_choice(ids.ORG_RANGE, weeks),
+            range_choice("/dashboard/", chosen_range(weeks)),
+            dcc.Store(id=ids.RANGE, data=chosen_range(weeks)),
             chart_card("org-week", "The latest published week"),
             html.Section(
                 [html.H2("Today so far"), html.P(id=ids.ORG_TODAY, **{"aria-live": "polite"})],
@@ -58,19 +67,10 @@ def layout(weeks: str | None = None, **_query: str) -> html.Div:
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
-    Input(ids.ORG_RANGE, "value"),
-    prevent_initial_call=True,
-)
-def update_organisation_url(choice: str) -> str:
-    return range_search(choice)
-
-
-@callback(
     [Output(ids.graph(c), "figure") for c in CHARTS]
     + [Output(ids.summary(c), "children") for c in CHARTS]
     + [Output(ids.ORG_TODAY, "children")],
-    Input(ids.ORG_RANGE, "value"),
+    Input(ids.RANGE, "data"),
 )
 def update_organisation_charts(choice: str) -> list[Any]:
     org = data.organisation(choice)
@@ -95,7 +95,7 @@ def _download(name: str, build: Any) -> None:
     @callback(
         Output(ids.download(name), "data"),
         Input(ids.download_button(name), "n_clicks"),
-        State(ids.ORG_RANGE, "value"),
+        State(ids.RANGE, "data"),
         prevent_initial_call=True,
     )
     def download(_clicks: int, choice: str) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from typing import Any
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import data, figures, ids, range_search
-from dashboard.components import WEEK_COLUMNS, chart_card, range_choice, to_csv
+from dashboard import data, figures, ids
+from dashboard.components import WEEK_COLUMNS, chart_card, chosen_range, range_choice, to_csv
 
 dash.register_page(__name__, path_template="/team/<team_id>", title="Pulse - team morale", name="Team")
 
@@ -23,7 +23,8 @@ def layout(team_id: str | None = None, weeks: str | None = None, **_query: str) 
             dcc.Store(id=UNIT, data=unit),
             html.H1(team["name"] if team else "Team not found"),
             html.P(id=ids.TEAM_NOTICE, className="notice", **{"aria-live": "polite"}),
-            range_choice(ids.TEAM_RANGE, weeks),
+            range_choice(f"/dashboard/team/{unit}", chosen_range(weeks)),
+            dcc.Store(id=ids.RANGE, data=chosen_range(weeks)),
             chart_card("team-trend", "Week by week"),
         ],
         id="team-page",
@@ -31,19 +32,10 @@ def layout(team_id: str | None = None, weeks: str | None = None, **_query: str) 
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
-    Input(ids.TEAM_RANGE, "value"),
-    prevent_initial_call=True,
-)
-def update_team_url(choice: str) -> str:
-    return range_search(choice)
-
-
-@callback(
     Output(ids.graph("team-trend"), "figure"),
     Output(ids.summary("team-trend"), "children"),
     Output(ids.TEAM_NOTICE, "children"),
-    Input(ids.TEAM_RANGE, "value"),
+    Input(ids.RANGE, "data"),
     State(UNIT, "data"),
 )
 def update_team_chart(choice: str, unit: int) -> tuple[Any, str, str]:
@@ -73,7 +65,7 @@ def update_team_chart(choice: str, unit: int) -> tuple[Any, str, str]:
 @callback(
     Output(ids.download("team-trend"), "data"),
     Input(ids.download_button("team-trend"), "n_clicks"),
-    State(ids.TEAM_RANGE, "value"),
+    State(ids.RANGE, "data"),
     State(UNIT, "data"),
     prevent_initial_call=True,
 )

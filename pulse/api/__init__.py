@@ -21,6 +21,7 @@ def init_api(app: Flask) -> ProblemApi:
         OPENAPI_SWAGGER_UI_PATH="docs",
         # Served by Pulse itself from the swagger-ui-bundle package: no CDN at run time.
         OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},  # never send the spec to an online validator
         API_SPEC_OPTIONS={
             "info": {
                 "description": "Anonymous end-of-shift morale ratings. Errors are application/problem+json.",

@@ -118,7 +118,7 @@ def suppress(tree: Tree, k: int, *, keep: Iterable[NodeId] = ()) -> set[NodeId]:
             or (guarded and _atom_records(tree, v, published) in guarded)
         ]
         if not bad:
-            return published
+            return _show_derivable(tree, published, primary_hidden(tree, k))
         v = max(bad, key=lambda node: (tree.depth[node], str(node)))  # deepest first; ties in a fixed order
         # "Holds records" as PRIVACY.md's text says: N(d) > 0. (Its pseudo-code asks for N(atom(d)) > 0, which
         # would hide a whole week whenever every day under it is fully covered by its bands; hiding such a d
@@ -133,6 +133,25 @@ def suppress(tree: Tree, k: int, *, keep: Iterable[NodeId] = ()) -> set[NodeId]:
             return kept
         else:
             published.discard(v)  # v's atom joins its nearest published ancestor's
+
+
+def _show_derivable(tree: Tree, published: set[NodeId], primary: set[NodeId]) -> set[NodeId]:
+    """Show again any hidden cell that is exactly the sum of published cells below it.
+
+    Hiding such a cell on the way (to reach the cells below it) protects nothing once the loop is done: its
+    figures can be added up from what is shown. Showing it adds nothing to what can be derived, and keeps the
+    audit's promise that no hidden cell can be worked out.
+    """
+    changed = True
+    while changed:
+        changed = False
+        for v in sorted(
+            set(tree.cells) - published - primary, key=lambda node: (-tree.depth[node], str(node))
+        ):
+            if tree.cells[v].n > 0 and tree.children[v] and atom(tree, v, published) == (0, 0, 0, 0):
+                published.add(v)
+                changed = True
+    return published
 
 
 def _records_under(tree: Tree, node: NodeId) -> frozenset[NodeId]:

@@ -47,9 +47,34 @@ def test_unknown_units_are_explained(dash_app, seeded) -> None:
         assert "no team at this address" in page("team").update_team_chart("12", 999)[-1]
 
 
-def test_range_changes_the_url_for_deep_links(dash_app) -> None:
-    assert page("organisation").update_organisation_url("52") == "?weeks=52"
-    assert page("department").update_department_url("all") == "?weeks=all"
+def test_ranges_are_deep_links_and_the_current_one_says_so(dash_app, seeded) -> None:
+    with dash_app.test_request_context():
+        layout = page("department").layout(department_id=str(seeded.department.id), weeks="52")
+    links = [c for c in _walk(layout) if type(c).__name__ == "A"]
+    assert [a.href for a in links] == [
+        f"/dashboard/department/{seeded.department.id}?weeks={w}" for w in ("12", "26", "52", "all")
+    ]
+    current = [a for a in links if getattr(a, "aria-current", None) == "page"]
+    assert [a.children for a in current] == ["52 weeks"]
+
+
+def _walk(component):  # type: ignore[no-untyped-def]
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and hasattr(child, "children"):
+            yield from _walk(child)
+
+
+def test_search_goes_to_the_unit_or_explains(dash_app, seeded) -> None:
+    client = dash_app.test_client()
+    assert client.get("/dashboard/go?to=Emergency+Department+/+Team+2").location.endswith(
+        f"/dashboard/team/{seeded.teams[1].id}"
+    )
+    assert client.get("/dashboard/go?to=emergency%20department").location.endswith(
+        f"/dashboard/department/{seeded.department.id}"
+    )
+    assert "notfound=ward%2099" in client.get("/dashboard/go?to=Ward 99").location
 
 
 def test_dashboard_shows_nothing_the_export_does_not_contain(dash_app, seeded) -> None:

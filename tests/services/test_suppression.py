@@ -131,3 +131,22 @@ def test_exact_rank_helpers() -> None:
 def test_suppression_is_deterministic(k: int) -> None:
     tree = tree_of({"A": (4, "D"), "B": (6, "D"), "C": (7, "D"), "X": (11, "E"), "Y": (2, "E")})
     assert suppress(tree, k) == suppress(tree, k)
+
+
+def test_no_hidden_cell_is_left_equal_to_what_is_shown() -> None:
+    """Found by hypothesis: hiding a department on the way to its only team must not leave it hidden while
+    the team is shown, or the 'hidden' department could be read off the team."""
+    tree = Tree.build(
+        [
+            Cell("org", None, green=11, n=11, headcount=20),
+            Cell("D2", "org", green=1, n=1, headcount=5),
+            Cell("t2", "D2", green=1, n=1, headcount=5),
+            Cell("D3", "org", green=5, n=5, headcount=5),
+            Cell("t3", "D3", green=5, n=5, headcount=5),
+            Cell("D4", "org", green=5, n=5, headcount=5),
+            Cell("t4", "D4", green=5, n=5, headcount=5),
+        ]
+    )
+    published = suppress(tree, K)
+    assert audit_tree(tree, published, K).ok
+    assert {"org", "D4", "t4"} <= published and not {"D3", "t3", "D2", "t2"} & published
