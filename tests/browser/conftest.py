@@ -33,7 +33,10 @@ HOST_RULES = f"--host-resolver-rules=MAP {PUBLIC_LOOKING_HOST} 127.0.0.1"
 VIEWPORTS: dict[str, dict[str, Any]] = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
     "phone": {
-        "viewport": {"width": 390, "height": 844},
+        "viewport": {
+            "width": 360,
+            "height": 740,
+        },  # a small Android phone: the narrowest the dashboard promises
         "device_scale_factor": 2,
         "is_mobile": True,
         "has_touch": True,

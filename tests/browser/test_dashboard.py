@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -54,8 +55,11 @@ def plotted(page: Page, graph_id: str) -> list[dict]:
 
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_organisation_page(page: Page, org: Org, viewport: str, screenshot: Callable[[str], Path]) -> None:
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
     page.goto("/dashboard/")
     wait_for_charts(page, "organisation")
+    assert hosts == {urlsplit(page.url).netloc}, "no fonts, scripts or trackers from anywhere else"
     expect(page.locator("#org-trend-summary")).to_contain_text("2026-W46")
     bars = [t for t in plotted(page, "org-trend-graph") if t["type"] == "bar"]
     assert bars[0]["x"] == ["2026-W44", "2026-W45", "2026-W46"]
