@@ -5,17 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
 
 from pulse import migrate
 from pulse.db import Base, make_engine
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,16 +24,8 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
     if not POSTGRES_URL:
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    name = f"pulse_migrate_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres("pulse_migrate") as url:
+        yield url
 
 
 def table_names(url: str) -> set[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Response, json, stream_with_context
@@ -31,6 +31,7 @@ from pulse.schemas.figures import (
     WeekReasonsSchema,
 )
 from pulse.schemas.problem import ProblemSchema
+from pulse.services import structure
 
 blp = Blueprint(
     "figures",
@@ -70,14 +71,19 @@ def _unknown_unit(kind: str, unit_id: int) -> Response:
     )
 
 
-def _unit(session: Any, kind: str, unit_id: int) -> Level | Response:
-    level = UNIT_LEVELS[kind]
-    from pulse.services import structure
-
-    exists = (structure.get_team if level == Level.TEAM else structure.get_department)(session, unit_id)
-    if exists is None and not published.unit_is_known(session, level, unit_id):
-        return _unknown_unit(kind, unit_id)
-    return level
+def _answer(
+    read: Callable[..., Any], query: dict[str, Any], kind: str | None = None, unit_id: int = 0
+) -> Any:
+    """Publish what is due, check the unit, read its figures for the weeks asked for, answer in JSON."""
+    session = published_session()
+    if kind is None:
+        level = Level.ORGANISATION
+    else:
+        level = UNIT_LEVELS[kind]
+        lookup = structure.get_team if level == Level.TEAM else structure.get_department
+        if lookup(session, unit_id) is None and not published.unit_is_known(session, level, unit_id):
+            return _unknown_unit(kind, unit_id)
+    return _json(read(session, level, unit_id, *_range(session, query)))
 
 
 @blp.route("/organisation/weeks")
@@ -86,8 +92,7 @@ class OrganisationWeeks(MethodView):
     @blp.response(200, WeekFiguresSchema(many=True))
     def get(self, query: dict[str, Any]) -> Any:
         """The organisation's weekly figures"""
-        session = published_session()
-        return _json(published.weekly_series(session, Level.ORGANISATION, 0, *_range(session, query)))
+        return _answer(published.weekly_series, query)
 
 
 @blp.route("/<any(departments, teams):kind>/<int:unit_id>/weeks")
@@ -97,11 +102,7 @@ class UnitWeeks(MethodView):
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, query: dict[str, Any], kind: str, unit_id: int) -> Any:
         """A department's or team's weekly figures, as published each week"""
-        session = published_session()
-        level = _unit(session, kind, unit_id)
-        if isinstance(level, Response):
-            return level
-        return _json(published.weekly_series(session, level, unit_id, *_range(session, query)))
+        return _answer(published.weekly_series, query, kind, unit_id)
 
 
 @blp.route("/organisation/days")
@@ -130,8 +131,7 @@ class OrganisationReasons(MethodView):
     @blp.response(200, WeekReasonsSchema(many=True))
     def get(self, query: dict[str, Any]) -> Any:
         """How many ratings named each reason tag, per week, across the organisation"""
-        session = published_session()
-        return _json(published.reason_counts(session, Level.ORGANISATION, 0, *_range(session, query)))
+        return _answer(published.reason_counts, query)
 
 
 @blp.route("/<any(departments, teams):kind>/<int:unit_id>/reasons")
@@ -141,11 +141,7 @@ class UnitReasons(MethodView):
     @blp.alt_response(404, schema=ProblemSchema)
     def get(self, query: dict[str, Any], kind: str, unit_id: int) -> Any:
         """How many ratings named each reason tag, per week, for a department or team"""
-        session = published_session()
-        level = _unit(session, kind, unit_id)
-        if isinstance(level, Response):
-            return level
-        return _json(published.reason_counts(session, level, unit_id, *_range(session, query)))
+        return _answer(published.reason_counts, query, kind, unit_id)
 
 
 def _export_json() -> Iterator[str]:
