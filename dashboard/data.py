@@ -27,6 +27,10 @@ def navigation() -> list[dict]:
     return published.units(published_session())
 
 
+def unit_name(level: str, unit_id: int) -> str | None:
+    return published.unit_name(published_session(), Level(level), unit_id)
+
+
 def organisation(choice: str) -> dict[str, Any]:
     session = published_session()
     span = week_range(session, choice)

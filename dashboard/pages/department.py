@@ -23,8 +23,8 @@ UNIT = "dept-unit"
 
 def layout(department_id: str | None = None, weeks: str | None = None, **_query: str) -> html.Div:
     unit = int(department_id) if department_id and department_id.isdigit() else 0
-    department = data.department(unit, "12") if unit else None
-    title = department["name"] if department else "Department not found"
+    name = data.unit_name("department", unit) if unit else None
+    title = name or "Department not found"
     return html.Div(
         [
             dcc.Store(id=UNIT, data=unit),

@@ -17,11 +17,11 @@ UNIT = "team-unit"
 
 def layout(team_id: str | None = None, weeks: str | None = None, **_query: str) -> html.Div:
     unit = int(team_id) if team_id and team_id.isdigit() else 0
-    team = data.team(unit, "12") if unit else None
+    name = data.unit_name("team", unit) if unit else None
     return html.Div(
         [
             dcc.Store(id=UNIT, data=unit),
-            html.H1(team["name"] if team else "Team not found"),
+            html.H1(name or "Team not found"),
             html.P(id=ids.TEAM_NOTICE, className="notice", **{"aria-live": "polite"}),
             range_choice(f"/dashboard/team/{unit}", chosen_range(weeks)),
             dcc.Store(id=ids.RANGE, data=chosen_range(weeks)),
