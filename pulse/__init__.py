@@ -34,8 +34,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(close_db_session)
 
     from pulse.api import init_api
+    from pulse.web.pages import bp as web_bp
 
     init_api(app)
+    app.register_blueprint(web_bp)
 
     if mount_dashboard:
         from dashboard import create_dash

@@ -1,0 +1,63 @@
+"""The staff rating page (/r/<join_code>) and its privacy page: server-rendered, no third-party assets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, Response, abort, render_template
+
+from pulse.runtime import db_session, runtime
+from pulse.services.structure import find_team_by_join_code
+
+if TYPE_CHECKING:
+    from pulse.models.structure import Team
+
+bp = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    # Shorter than any join code (at least 8 characters), so it can never shadow a team's page.
+    static_url_path="/r/static",
+)
+
+# Everything the pages need comes from Pulse itself; no inline script, so an injected one cannot run.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def team_or_404(join_code: str) -> Team:
+    team = find_team_by_join_code(db_session(), join_code)
+    if team is None:
+        abort(404)
+    return team
+
+
+@bp.get("/r/<join_code>")
+def rating_page(join_code: str) -> str:
+    team = team_or_404(join_code)
+    return render_template("rating/rate.html", team=team, join_code=join_code)
+
+
+@bp.get("/r/<join_code>/privacy")
+def privacy_page(join_code: str) -> str:
+    team = team_or_404(join_code)
+    return render_template(
+        "rating/privacy.html", team=team, join_code=join_code, k=runtime().settings.min_group_size
+    )
+
+
+@bp.errorhandler(404)
+def team_not_found(_error: Exception) -> tuple[str, int]:
+    return render_template("rating/not_found.html"), 404
+
+
+@bp.after_request
+def protect_page(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    # The join code is in the address: never send it on to another site.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
