@@ -36,6 +36,7 @@ class Settings:
     min_group_size: int = 10
     grace_minutes: int = 120
     max_body_bytes: int = 16 * 1024
+    public_url: str = ""  # the address staff use, printed in poster QR codes; default: the request's own
     host: str = "127.0.0.1"
     port: int = 8050
     workers: int = 4
@@ -61,6 +62,8 @@ class Settings:
             raise ConfigError("PULSE_GRACE_MINUTES must be between 0 and 1440")
         if self.max_body_bytes < 1024:
             raise ConfigError("PULSE_MAX_BODY_BYTES must be at least 1024")
+        if self.public_url and not self.public_url.startswith(("https://", "http://")):
+            raise ConfigError("PULSE_PUBLIC_URL must start with https:// (or http:// for a trial)")
         if self.workers < 1:
             raise ConfigError("PULSE_WORKERS must be at least 1")
         if self.db_pool_size < 1:

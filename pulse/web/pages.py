@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, abort, render_template
+import segno
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from markupsafe import Markup
 
 from pulse.runtime import db_session, runtime
 from pulse.services.structure import find_team_by_join_code
@@ -47,6 +50,36 @@ def privacy_page(join_code: str) -> str:
     return render_template(
         "rating/privacy.html", team=team, join_code=join_code, k=runtime().settings.min_group_size
     )
+
+
+@bp.get("/r/<join_code>/poster")
+def poster_page(join_code: str) -> str:
+    """An A4 poster for the ward: the team's name, a QR code of its rating link, and how anonymity works."""
+    team = team_or_404(join_code)
+    link = rating_link(join_code)
+    return render_template(
+        "rating/poster.html", team=team, link=link, qr=qr_svg(link), k=runtime().settings.min_group_size
+    )
+
+
+def rating_link(join_code: str) -> str:
+    base = runtime().settings.public_url.rstrip("/") or request.host_url.rstrip("/")
+    return f"{base}{url_for('web.rating_page', join_code=join_code)}"
+
+
+def qr_svg(text: str) -> Markup:
+    """The QR code as inline SVG, drawn here by segno: no outside service ever sees the link."""
+    out = io.BytesIO()
+    segno.make(text, error="m").save(
+        out,
+        kind="svg",
+        scale=10,
+        border=2,
+        xmldecl=False,
+        svgclass="qr",
+        title="QR code of the team's rating link",
+    )
+    return Markup(out.getvalue().decode())  # noqa: S704 - segno's own SVG, built from our link only
 
 
 @bp.errorhandler(404)

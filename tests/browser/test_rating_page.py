@@ -116,6 +116,9 @@ def test_pages_pass_axe_and_load_nothing_from_elsewhere(page: Page, org: Org) ->
     expect(page.get_by_role("heading", name="How your rating is protected")).to_be_visible()
     expect(page.get_by_text("If fewer than 5 people rated")).to_be_visible()
     assert_no_axe_violations(page)
+    page.goto(f"/r/{org.team.join_code}/poster")
+    expect(page.locator(".poster-qr svg")).to_be_visible()
+    assert_no_axe_violations(page)
     page.goto("/r/nosuchcode123")
     assert_no_axe_violations(page)
     assert hosts == {urlsplit(page.url).netloc}
