@@ -55,6 +55,7 @@ from publication import (
     closes,
     generate,
     percentile,
+    print_targets,
     publish,
     vacuum_analyze,
 )
@@ -687,12 +688,7 @@ def print_report(
             for size, url, headers in r.loads[0].largest:
                 print(f"    {r.label:<13} {size / 1e6:>5.2f} MB  {url[:72]}  [{headers}]")
 
-    print("\nTargets")
-    for what, target, measured, passed in checks:
-        print(f"  {what:<48} {target:>12} {measured:>10}  {'PASS' if passed else 'FAIL'}")
-    good = all(passed for *_, passed in checks)
-    print(f"\nRESULT: {'PASS' if good else 'FAIL'}")
-    return good
+    return print_targets(checks, width=48)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -673,9 +673,14 @@ def print_report(main: Result, scale: list[Result], args: argparse.Namespace) ->
         cells += [f"{t.p95:.1f}" if t else "-" for t in series]
         print("  " + " ".join(f"{c:>9}" for c in cells))
 
+    return print_targets(checks, width=46)
+
+
+def print_targets(checks: list[tuple[str, str, str, bool]], width: int) -> bool:
+    """The closing table of targets, PASS or FAIL each, and the overall result (also used by dashboard.py)."""
     print("\nTargets")
     for what, target, measured, passed in checks:
-        print(f"  {what:<46} {target:>12} {measured:>10}  {'PASS' if passed else 'FAIL'}")
+        print(f"  {what:<{width}} {target:>12} {measured:>10}  {'PASS' if passed else 'FAIL'}")
     good = all(passed for *_, passed in checks)
     print(f"\nRESULT: {'PASS' if good else 'FAIL'}")
     return good

@@ -67,15 +67,22 @@ def published_session() -> Session:
 
 
 def take_today_steps() -> dt.date:
-    """Take any "today so far" step that is due (in a short writing session); returns today's shift date."""
-    from pulse.services.today import take_due_steps
+    """Take any "today so far" step that is due; returns today's shift date.
+
+    Like published_session: a read decides whether anything is due, and only then a short writing session
+    takes it, so the dashboard and the today endpoint do not queue for the write lock on every request.
+    """
+    from pulse.services.today import due_steps, take_due_steps
 
     rt = runtime()
-    with rt.write_session_factory() as writer:
-        day = take_due_steps(writer, rt.now(), rt.settings.tz, rt.settings.min_group_size)
-        writer.commit()
-    if "db_session" in g:
-        g.db_session.rollback()  # end any read snapshot, so the next read sees a step just taken
+    settings = rt.settings
+    session = db_session()
+    day, due = due_steps(session, rt.now(), settings.tz, settings.min_group_size)
+    if due:
+        session.rollback()  # end the read snapshot, so the next read sees the step just taken
+        with rt.write_session_factory() as writer:
+            take_due_steps(writer, rt.now(), settings.tz, settings.min_group_size)
+            writer.commit()
     return day
 
 

@@ -19,25 +19,34 @@ from pulse.published import latest_steps
 from pulse.services.sql import insert_for
 
 
-def take_due_steps(session: Session, now: dt.datetime, tz: ZoneInfo, k: int) -> dt.date:
-    """Take every band's step that is due for today's shift date; returns that date. The caller commits."""
+def due_steps(session: Session, now: dt.datetime, tz: ZoneInfo, k: int) -> tuple[dt.date, list[dict]]:
+    """Today's shift date, and the steps now due on it (reads only; usually none)."""
     today = now.astimezone(tz).date()
     steps = latest_steps(session, today)
-    live = session.scalars(select(OrgShiftTally).where(OrgShiftTally.shift_date == today)).all()
-    for tally in sorted(live, key=lambda t: t.band_id):
+    due = []
+    for tally in session.scalars(
+        select(OrgShiftTally).where(OrgShiftTally.shift_date == today).order_by(OrgShiftTally.band_id)
+    ):
         previous = steps.get(tally.band_id)
         done = 0 if previous is None else previous.red + previous.amber + previous.green
         if tally.red + tally.amber + tally.green - done >= k:
-            session.execute(
-                insert_for(session, TodaySnapshot)
-                .values(
-                    shift_date=today,
-                    band_id=tally.band_id,
-                    step=1 if previous is None else previous.step + 1,
-                    red=tally.red,
-                    amber=tally.amber,
-                    green=tally.green,
-                )
-                .on_conflict_do_nothing()  # a concurrent reader took the same step
+            due.append(
+                {
+                    "shift_date": today,
+                    "band_id": tally.band_id,
+                    "step": 1 if previous is None else previous.step + 1,
+                    "red": tally.red,
+                    "amber": tally.amber,
+                    "green": tally.green,
+                }
             )
+    return today, due
+
+
+def take_due_steps(session: Session, now: dt.datetime, tz: ZoneInfo, k: int) -> dt.date:
+    """Take every band's step that is due for today's shift date; returns that date. The caller commits."""
+    today, due = due_steps(session, now, tz, k)
+    if due:
+        # A concurrent reader may have taken the same step: it holds the same figures, so nothing is lost.
+        session.execute(insert_for(session, TodaySnapshot).on_conflict_do_nothing(), due)
     return today
