@@ -37,7 +37,38 @@ def create_dash(server: Flask) -> dash.Dash:
         .replace("</footer>", "</div>")
     )
     _register_search(server)
+    _register_content_security_policy(server, app)
     return app
+
+
+def _register_content_security_policy(server: Flask, app: dash.Dash) -> None:
+    """Scripts only from Pulse, plus Dash's own inline scripts by their hashes: no 'unsafe-inline' for
+    scripts. Plotly and Dash set inline styles as they draw, so styles keep 'unsafe-inline'."""
+    policy: list[str] = []  # built at the first request: Dash's pages register their inline scripts late
+
+    def build() -> str:
+        return "; ".join(
+            [
+                "default-src 'self'",
+                "script-src 'self' " + " ".join(app.csp_hashes()),
+                "style-src 'self' 'unsafe-inline'",
+                "img-src 'self' data: blob:",
+                "font-src 'self' data:",
+                "connect-src 'self'",
+                "object-src 'none'",
+                "base-uri 'none'",
+                "form-action 'self'",
+                "frame-ancestors 'none'",
+            ]
+        )
+
+    @server.after_request
+    def protect_dashboard(response: Response) -> Response:
+        if request.path.startswith("/dashboard"):
+            if not policy:
+                policy.append(build())
+            response.headers["Content-Security-Policy"] = policy[0]
+        return response
 
 
 def serve_layout() -> html.Div:

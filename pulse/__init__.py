@@ -33,11 +33,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.teardown_appcontext(close_db_session)
 
+    from pulse.access import init_access
+    from pulse.admin import init_admin
     from pulse.api import init_api
+    from pulse.headers import init_headers
     from pulse.web.pages import bp as web_bp
 
     init_api(app)
     app.register_blueprint(web_bp)
+    init_admin(app)
+    init_access(app)
+    init_headers(app)
 
     if mount_dashboard:
         from dashboard import create_dash

@@ -10,7 +10,8 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
-from pulse.runtime import close_db_session, db_session, runtime
+from pulse.runtime import close_db_session, current_k, db_session, runtime
+from pulse.services.audit_log import record_change
 
 
 def _create_app() -> Flask:
@@ -70,6 +71,8 @@ def demo(weeks: int, seed: int, reset: bool, no_serve: bool, host: str | None, p
 
     from pulse import migrate
     from pulse.services import demo as demo_service
+    from pulse.services import kiosk as kiosk_service
+    from pulse.services import structure
 
     rt = runtime()
     if rt.settings.env == "production":
@@ -83,6 +86,8 @@ def demo(weeks: int, seed: int, reset: bool, no_serve: bool, host: str | None, p
         click.echo("The database already holds an organisation; keeping it (use --reset to start again).")
     else:
         organisation = demo_service.seed_organisation(session, seed=seed)
+        # One demo ward has a shared tablet, so kiosk mode can be tried too.
+        kiosk_service.enable_kiosk(session, structure.list_teams(session)[0])
         session.commit()
         # Simulate up to yesterday: today's shifts have not happened yet, so real ratings fill them.
         yesterday = rt.now().astimezone(rt.settings.tz).date() - dt.timedelta(days=1)
@@ -95,22 +100,27 @@ def demo(weeks: int, seed: int, reset: bool, no_serve: bool, host: str | None, p
         from pulse.services.publication import publish_due
 
         grace = dt.timedelta(minutes=rt.settings.grace_minutes)
-        published = publish_due(session, rt.now(), rt.settings.tz, grace, rt.settings.min_group_size)
+        published = publish_due(session, rt.now(), rt.settings.tz, grace, current_k(session))
         session.commit()
         click.echo(f"Published {len(published)} closed week(s) through the anonymity checks.")
+    teams = structure.list_teams(session)
+    sample = teams[0] if teams else None
     # The server must not start while this command still holds a transaction (on SQLite, the write lock).
     close_db_session()
     if no_serve:
         return
     settings = rt.settings
     host, port = host or settings.host, port or settings.port
-    click.echo(
-        f"\nPulse is running. Open:\n"
-        f"  http://{host}:{port}/dashboard/      the morale dashboard\n"
-        f"  http://{host}:{port}/api/docs        the API, with interactive docs\n"
-        f"  (`pulse join-codes` lists each team's rating link)\n"
-        f"Press Ctrl+C to stop."
-    )
+    base = f"http://{host}:{port}"
+    lines = [f"  {base}/dashboard/      the morale dashboard"]
+    if sample is not None:
+        lines.append(f"  {base}/r/{sample.join_code}   rate a shift as {sample.name} staff do")
+        lines.append(f"  {base}/r/{sample.join_code}/poster   its ward poster")
+        if sample.kiosk_token:
+            lines.append(f"  {base}/k/{sample.kiosk_token}   {sample.name}'s shared ward tablet (kiosk mode)")
+    lines.append(f"  {base}/api/docs        the API, with interactive docs")
+    lines.append("  (`pulse join-codes` lists each team's rating link)")
+    click.echo("\nPulse is running. Open:\n" + "\n".join(lines) + "\nPress Ctrl+C to stop.")
     _serve(current_app._get_current_object(), host, port, 8)  # type: ignore[attr-defined]
 
 
@@ -209,13 +219,12 @@ def publish() -> None:
     session = db_session(write=True)
     grace = dt.timedelta(minutes=settings.grace_minutes)
     weeks: list[dt.date] = []
-    while batch := publish_due(session, rt.now(), settings.tz, grace, settings.min_group_size, limit=1):
+    k = current_k(session)
+    while batch := publish_due(session, rt.now(), settings.tz, grace, k, limit=1):
         session.commit()  # each week stands on its own: an interruption loses nothing already published
         weeks += batch
     if weeks:
-        click.echo(
-            f"Published {len(weeks)} week(s): {weeks[0]} to {weeks[-1]} (k={settings.min_group_size})."
-        )
+        click.echo(f"Published {len(weeks)} week(s): {weeks[0]} to {weeks[-1]} (k={k}).")
     else:
         click.echo("Nothing to publish: every closed week is already published.")
 
@@ -257,11 +266,157 @@ def join_codes(rotate_team: int | None) -> None:
         if team is None:
             raise click.ClickException(f"There is no team with id {rotate_team}.")
         code = structure.rotate_join_code(session, team)
+        record_change(session, None, "team.rotate_join_code", team.name)
         session.commit()
         click.echo(f"{team.name}: new join code {code}; the old code no longer works.")
         return
     for team in structure.list_teams(session):
         click.echo(f"{team.id}\t{team.join_code}\t{team.department.name} / {team.name}")
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--name", prompt="Name", help="The administrator's name, as shown in the audit log.")
+@click.password_option(
+    "--password", help="At least 12 characters. Prompted for (twice, hidden) when not given."
+)
+@with_appcontext
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create an administrator account, such as the first one, from the command line."""
+    from pulse.models import Role
+    from pulse.services import accounts
+
+    session = db_session(write=True)
+    try:
+        user = accounts.create_user(session, email=email, name=name, role=Role.ADMIN, password=password)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    record_change(session, None, "user.create", user.email, role="admin")
+    session.commit()
+    click.echo(f"Created administrator {user.email}. Sign in at /admin/login.")
+
+
+@click.command("set-password")
+@click.argument("email")
+@click.password_option("--password", help="At least 12 characters. Prompted for when not given.")
+@with_appcontext
+def set_password(email: str, password: str) -> None:
+    """Reset someone's password (they forgot it, or are locked out); their sessions end everywhere."""
+    from pulse.services import accounts
+
+    session = db_session(write=True)
+    user = accounts.find_user_by_email(session, email)
+    if user is None:
+        raise click.ClickException(f"There is no account for {email}.")
+    try:
+        accounts.set_password(session, user, password)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    record_change(session, None, "user.set_password", user.email)
+    session.commit()
+    click.echo(f"New password set for {user.email}; their other sessions have ended.")
+
+
+@click.group()
+def kiosk() -> None:
+    """Shared ward tablets: switch kiosk mode on or off for a team."""
+
+
+@kiosk.command("enable")
+@click.argument("team_id", type=int)
+@with_appcontext
+def kiosk_enable(team_id: int) -> None:
+    """Switch kiosk mode on for a team (or replace its tablet's address) and print the address."""
+    from pulse.services import kiosk as kiosk_service
+    from pulse.services import structure
+
+    session = db_session(write=True)
+    team = structure.get_team(session, team_id)
+    if team is None:
+        raise click.ClickException(f"There is no team with id {team_id}.")
+    try:
+        token = kiosk_service.enable_kiosk(session, team)
+    except kiosk_service.KioskNotAllowed as exc:
+        raise click.ClickException(str(exc)) from exc
+    record_change(session, None, "team.kiosk_enable", team.name)
+    session.commit()
+    base = runtime().settings.public_url.rstrip("/") or "https://<your Pulse address>"
+    click.echo(f"Kiosk mode is on for {team.name}. Open this address on the ward tablet:")
+    click.echo(f"  {base}/k/{token}")
+    click.echo(
+        f"Any earlier tablet address for this team no longer works. It takes at most {team.headcount} "
+        f"ratings per shift (the team's headcount) and waits "
+        f"{runtime().settings.kiosk_cooldown_seconds} seconds between taps."
+    )
+    click.echo(f"Please note: {kiosk_service.WEAKER_GUARANTEE}")
+
+
+@kiosk.command("disable")
+@click.argument("team_id", type=int)
+@with_appcontext
+def kiosk_disable(team_id: int) -> None:
+    """Switch kiosk mode off for a team: its tablet's address stops working."""
+    from pulse.services import kiosk as kiosk_service
+    from pulse.services import structure
+
+    session = db_session(write=True)
+    team = structure.get_team(session, team_id)
+    if team is None:
+        raise click.ClickException(f"There is no team with id {team_id}.")
+    kiosk_service.disable_kiosk(session, team)
+    record_change(session, None, "team.kiosk_disable", team.name)
+    session.commit()
+    click.echo(f"Kiosk mode is off for {team.name}; its tablet address no longer works.")
+
+
+@click.group("support-links")
+def support_links() -> None:
+    """The support links staff see after rating a tough shift."""
+
+
+@support_links.command("list")
+@with_appcontext
+def support_links_list() -> None:
+    """List the support links, in the order staff see them."""
+    from pulse.services import structure
+
+    for link in structure.list_support_links(db_session()):
+        click.echo(f"{link.id}\t{link.label}\t{link.url}\t{link.description}")
+
+
+@support_links.command("add")
+@click.argument("label")
+@click.argument("url")
+@click.option("--description", default="", help="One plain-English line under the link.")
+@with_appcontext
+def support_links_add(label: str, url: str, description: str) -> None:
+    """Add a support link, e.g. pulse support-links add "Staff wellbeing service" https://..."""
+    from pulse.services import structure
+
+    session = db_session(write=True)
+    try:
+        link = structure.add_support_link(session, label, url, description)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    record_change(session, None, "support_link.create", link.label, url=link.url)
+    session.commit()
+    click.echo(f"Added support link {link.id}: {link.label}")
+
+
+@support_links.command("retire")
+@click.argument("link_id", type=int)
+@with_appcontext
+def support_links_retire(link_id: int) -> None:
+    """Stop showing a support link (it is kept, retired)."""
+    from pulse.services import structure
+
+    session = db_session(write=True)
+    link = structure.retire_support_link(session, link_id)
+    if link is None:
+        raise click.ClickException(f"There is no support link with id {link_id}.")
+    record_change(session, None, "support_link.retire", link.label)
+    session.commit()
+    click.echo(f"Retired support link {link.id}: {link.label}")
 
 
 def _safe_url() -> str:
@@ -275,5 +430,9 @@ cli.add_command(import_structure)
 cli.add_command(export_structure)
 cli.add_command(purge)
 cli.add_command(join_codes)
+cli.add_command(kiosk)
+cli.add_command(create_admin)
+cli.add_command(set_password)
+cli.add_command(support_links)
 cli.add_command(publish)
 cli.add_command(audit)

@@ -37,6 +37,14 @@ class Settings:
     grace_minutes: int = 120
     max_body_bytes: int = 16 * 1024
     public_url: str = ""  # the address staff use, printed in poster QR codes; default: the request's own
+    kiosk_cooldown_seconds: int = 10  # shortest time between two taps on a shared ward tablet
+    kiosk_reset_seconds: int = 5  # how long a kiosk shows its thank-you before the next person can see it
+    # Where login rate limits are counted: memory:// (one process) or redis://host:6379/0 (shared by workers).
+    ratelimit_storage_url: str = "memory://"
+    # Single sign-on through OpenID Connect; all three set, or none.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
     host: str = "127.0.0.1"
     port: int = 8050
     workers: int = 4
@@ -64,6 +72,20 @@ class Settings:
             raise ConfigError("PULSE_MAX_BODY_BYTES must be at least 1024")
         if self.public_url and not self.public_url.startswith(("https://", "http://")):
             raise ConfigError("PULSE_PUBLIC_URL must start with https:// (or http:// for a trial)")
+        if not 1 <= self.kiosk_cooldown_seconds <= 600:
+            raise ConfigError("PULSE_KIOSK_COOLDOWN_SECONDS must be between 1 and 600")
+        if not 1 <= self.kiosk_reset_seconds <= 60:
+            raise ConfigError("PULSE_KIOSK_RESET_SECONDS must be between 1 and 60")
+        if not self.ratelimit_storage_url.startswith(("memory://", "redis://", "rediss://")):
+            raise ConfigError("PULSE_RATELIMIT_STORAGE_URL must be memory:// or a redis:// URL")
+        oidc = (self.oidc_issuer, self.oidc_client_id, self.oidc_client_secret)
+        if any(oidc) and not all(oidc):
+            raise ConfigError(
+                "Single sign-on needs PULSE_OIDC_ISSUER, PULSE_OIDC_CLIENT_ID and PULSE_OIDC_CLIENT_SECRET, "
+                "all three"
+            )
+        if self.oidc_issuer and not self.oidc_issuer.startswith(("https://", "http://")):
+            raise ConfigError("PULSE_OIDC_ISSUER must be the identity provider's https:// address")
         if self.workers < 1:
             raise ConfigError("PULSE_WORKERS must be at least 1")
         if self.db_pool_size < 1:
@@ -72,6 +94,15 @@ class Settings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"PULSE_TIMEZONE {self.timezone!r} is not a known IANA time zone") from exc
+
+    @property
+    def sso_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS: in production, or wherever Pulse is published at an https:// address."""
+        return self.env == "production" or self.public_url.startswith("https://")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -101,6 +132,7 @@ class Settings:
         """Settings as printable text, with the secret key masked."""
         shown = {f.name: str(getattr(self, f.name)) for f in dataclasses.fields(self)}
         shown["secret_key"] = "(default)" if self.secret_key == DEFAULT_SECRET_KEY else "(set)"
+        shown["oidc_client_secret"] = "(set)" if self.oidc_client_secret else "(not set)"
         return shown
 
 

@@ -45,6 +45,13 @@ def db_session(*, write: bool = False) -> Session:
     return g.db_session
 
 
+def current_k(session: Session) -> int:
+    """k for what is published from now on: the admin area's setting, else PULSE_MIN_GROUP_SIZE."""
+    from pulse.services.organisation import minimum_group_size
+
+    return minimum_group_size(session, runtime().settings.min_group_size)
+
+
 def published_session() -> Session:
     """The request's session, after publishing any week that has become due: what readers of figures use.
 
@@ -59,9 +66,7 @@ def published_session() -> Session:
     if due_weeks(session, rt.now(), settings.tz, grace):
         session.rollback()  # end the read snapshot, so later reads see the new weeks
         with rt.write_session_factory() as writer:
-            publish_due(
-                writer, rt.now(), settings.tz, grace, settings.min_group_size, limit=WEEKS_PER_REQUEST
-            )
+            publish_due(writer, rt.now(), settings.tz, grace, current_k(writer), limit=WEEKS_PER_REQUEST)
             writer.commit()
     return session
 
@@ -77,11 +82,12 @@ def take_today_steps() -> dt.date:
     rt = runtime()
     settings = rt.settings
     session = db_session()
-    day, due = due_steps(session, rt.now(), settings.tz, settings.min_group_size)
+    k = current_k(session)
+    day, due = due_steps(session, rt.now(), settings.tz, k)
     if due:
         session.rollback()  # end the read snapshot, so the next read sees the step just taken
         with rt.write_session_factory() as writer:
-            take_due_steps(writer, rt.now(), settings.tz, settings.min_group_size)
+            take_due_steps(writer, rt.now(), settings.tz, k)
             writer.commit()
     return day
 

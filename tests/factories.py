@@ -37,6 +37,15 @@ def make_org(session: Session, *, teams: int = 2, headcount: int = 20) -> Org:
     return Org(department, team_list, bands, tags)
 
 
+def enable_kiosk(session: Session, team: Team) -> str:
+    """Switch kiosk mode on for `team` (committed) and return the tablet's token."""
+    from pulse.services.kiosk import enable_kiosk as enable
+
+    token = enable(session, team)
+    session.commit()
+    return token
+
+
 def device_secret() -> str:
     return secrets.token_urlsafe(32)
 

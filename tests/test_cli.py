@@ -146,3 +146,96 @@ def test_audit_exits_non_zero_on_a_leak(run, session) -> None:
     audited = run("audit")
     assert audited.exit_code == 1
     assert "LEAK" in audited.output and "can be worked out" in audited.output
+
+
+def test_kiosk_enable_prints_the_address_and_the_weaker_guarantee(run, session) -> None:
+    from tests.factories import make_org
+
+    org = make_org(session, headcount=12)
+    enabled = run("kiosk", "enable", str(org.team.id))
+    assert enabled.exit_code == 0, enabled.output
+    session.rollback()
+    token = session.scalar(select(Team.kiosk_token).where(Team.id == org.team.id))
+    assert token and f"/k/{token}" in enabled.output
+    assert "at most 12 ratings per shift" in enabled.output
+    assert "cannot tell people apart" in enabled.output
+
+    disabled = run("kiosk", "disable", str(org.team.id))
+    assert disabled.exit_code == 0 and "no longer works" in disabled.output
+    session.rollback()
+    assert session.scalar(select(Team.kiosk_token).where(Team.id == org.team.id)) is None
+    assert run("kiosk", "enable", "9999").exit_code == 1
+
+
+def test_kiosk_enable_refuses_a_team_without_a_headcount(run, session) -> None:
+    from tests.factories import make_org
+
+    org = make_org(session, headcount=0)
+    refused = run("kiosk", "enable", str(org.team.id))
+    assert refused.exit_code == 1 and "headcount" in refused.output
+
+
+def test_support_links_add_list_retire(run, session) -> None:
+    added = run(
+        "support-links", "add", "Staff wellbeing", "https://wellbeing.example.org/", "--description", "Hi"
+    )
+    assert added.exit_code == 0, added.output
+    assert "Staff wellbeing\thttps://wellbeing.example.org/\tHi" in run("support-links", "list").output
+    bad = run("support-links", "add", "Bad", "javascript:alert(1)")
+    assert bad.exit_code == 1 and "https://" in bad.output
+    link_id = run("support-links", "list").output.split("\t")[0]
+    assert run("support-links", "retire", link_id).exit_code == 0
+    assert "Staff wellbeing" not in run("support-links", "list").output
+    assert run("support-links", "retire", "9999").exit_code == 1
+
+
+def test_create_admin_then_sign_in(run, app, session) -> None:
+    from pulse.models import AuditEvent, User
+    from tests.admin.conftest import sign_in
+
+    created = run(
+        "create-admin",
+        "First@Example.NHS.uk",
+        "--name",
+        "First Admin",
+        "--password",
+        "a long first passphrase",
+    )
+    assert created.exit_code == 0, created.output
+    session.rollback()
+    user = session.scalar(select(User).where(User.email == "first@example.nhs.uk"))
+    assert user is not None and user.is_admin and user.password_hash.startswith("$argon2id$")
+    event = session.scalars(select(AuditEvent)).one()
+    assert (event.actor, event.action, event.target) == (
+        "command line",
+        "user.create",
+        "first@example.nhs.uk",
+    )
+    client = app.test_client()
+    sign_in(client, "first@example.nhs.uk", "a long first passphrase")
+    assert client.get("/admin/users").status_code == 200
+
+    again = run(
+        "create-admin", "first@example.nhs.uk", "--name", "Again", "--password", "another long phrase"
+    )
+    assert again.exit_code == 1 and "already an account" in again.output
+    short = run("create-admin", "second@example.nhs.uk", "--name", "S", "--password", "short")
+    assert short.exit_code == 1 and "at least 12 characters" in short.output
+
+
+def test_set_password_resets_and_ends_sessions(run, app, session) -> None:
+    from pulse.models import Role
+    from pulse.services import accounts
+    from tests.admin.conftest import sign_in
+
+    accounts.create_user(
+        session, email="m@example.nhs.uk", name="M", role=Role.MANAGER, password="the old passphrase"
+    )
+    session.commit()
+    before = app.test_client()
+    sign_in(before, "m@example.nhs.uk", "the old passphrase")
+    reset = run("set-password", "m@example.nhs.uk", "--password", "the new passphrase")
+    assert reset.exit_code == 0, reset.output
+    assert before.get("/admin/").status_code == 401
+    sign_in(app.test_client(), "m@example.nhs.uk", "the new passphrase")
+    assert run("set-password", "nobody@example.nhs.uk", "--password", "whatever long one").exit_code == 1

@@ -27,14 +27,14 @@ URL = "/api/v1/ratings"
 THREADS = 24
 
 
-def post_together(app, bodies: list[dict]) -> list[int]:  # type: ignore[no-untyped-def]
+def post_together(app, bodies: list[dict], url: str = URL) -> list[int]:  # type: ignore[no-untyped-def]
     """Post every body from its own thread, all released at the same moment."""
     barrier = threading.Barrier(len(bodies))
 
     def post(body: dict) -> int:
         client = app.test_client()
         barrier.wait(timeout=30)
-        return client.post(URL, json=body).status_code
+        return client.post(url, json=body).status_code
 
     with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
         return list(pool.map(post, bodies))
@@ -69,6 +69,37 @@ def test_parallel_retries_of_one_request_count_once(app, session) -> None:
 
     assert statuses == [201] * THREADS
     assert stored(session) == (1, 1, 1)
+
+
+def test_parallel_kiosk_taps_take_one_and_cool_down_the_rest(app, session, clock) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import enable_kiosk
+
+    org = make_org(session, headcount=THREADS)
+    token = enable_kiosk(session, org.team)
+    bodies = [
+        {"kiosk_token": token, "colour": "amber", "idempotency_key": f"tap-{i:04d}"} for i in range(THREADS)
+    ]
+    statuses = post_together(app, bodies, "/api/v1/kiosk-ratings")
+    assert sorted(statuses) == [201] + [409] * (THREADS - 1)
+    assert stored(session) == (1, 1, 1)
+
+
+def test_parallel_kiosk_taps_never_pass_the_cap(app, session, clock) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import enable_kiosk
+
+    cap = 3
+    org = make_org(session, headcount=cap)
+    token = enable_kiosk(session, org.team)
+    counted = 0
+    for round_ in range(cap + 2):  # all at once each round; the clock passes the cooldown between rounds
+        bodies = [
+            {"kiosk_token": token, "colour": "red", "idempotency_key": f"t-{round_}-{i:04d}"}
+            for i in range(8)
+        ]
+        counted += post_together(app, bodies, "/api/v1/kiosk-ratings").count(201)
+        clock.advance(seconds=60)
+    assert counted == cap
+    assert stored(session) == (cap, cap, cap)
 
 
 def test_parallel_different_requests_from_one_device_count_once(app, session) -> None:

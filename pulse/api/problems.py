@@ -37,6 +37,7 @@ def problem(
     kind: str | None = None,
     title: str | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
         "type": f"urn:pulse:problem:{kind}" if kind else "about:blank",
@@ -46,6 +47,7 @@ def problem(
     }
     if errors:
         body["errors"] = errors
+    body.update(extra or {})
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MIME)
     for name, value in (headers or {}).items():
         response.headers[name] = value

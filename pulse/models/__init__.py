@@ -1,25 +1,33 @@
 """The database tables, one module per aggregate."""
 
+from pulse.models.accounts import AuditEvent, DashboardAccess, OrganisationSettings, Role, User
 from pulse.models.published import Level, PublishedCell, PublishedReason, PublishedWeek, TodaySnapshot
-from pulse.models.receipts import ContributorReceipt, RatingKey, RequestReceipt, ShiftReceipt
-from pulse.models.structure import Department, ReasonTag, ShiftBand, Team
+from pulse.models.receipts import ContributorReceipt, KioskReceipt, RatingKey, RequestReceipt, ShiftReceipt
+from pulse.models.structure import Department, ReasonTag, ShiftBand, SupportLink, Team
 from pulse.models.tallies import OrgShiftTally, TeamWeekReasonTally, TeamWeekTally
 
 __all__ = [
+    "AuditEvent",
     "ContributorReceipt",
+    "DashboardAccess",
     "Department",
+    "KioskReceipt",
     "Level",
     "OrgShiftTally",
+    "OrganisationSettings",
     "PublishedCell",
     "PublishedReason",
     "PublishedWeek",
     "RatingKey",
     "ReasonTag",
     "RequestReceipt",
+    "Role",
     "ShiftBand",
     "ShiftReceipt",
+    "SupportLink",
     "Team",
     "TeamWeekReasonTally",
     "TeamWeekTally",
     "TodaySnapshot",
+    "User",
 ]

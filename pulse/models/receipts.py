@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, LargeBinary, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, LargeBinary, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pulse.db import Base
@@ -60,3 +60,17 @@ class RequestReceipt(Base):
     key_id: Mapped[int] = mapped_column(ForeignKey("rating_key.id", ondelete="CASCADE"), index=True)
     shift_date: Mapped[dt.date]
     band_id: Mapped[int] = mapped_column(ForeignKey("shift_band.id"))
+    # Reasons may follow the rating in a second request, once: this says they have.
+    reasons_added: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class KioskReceipt(Base):
+    """HMAC(K_day, kiosk | team | shift_date | band): a shared tablet's taps this shift, and when it may
+    next take one. Made and purged with the shift key, like ShiftReceipt."""
+
+    __tablename__ = "kiosk_receipt"
+
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("rating_key.id", ondelete="CASCADE"), index=True)
+    taps: Mapped[int] = mapped_column(default=0)
+    next_tap_at: Mapped[int] = mapped_column(default=0)  # Unix seconds

@@ -40,6 +40,8 @@ class Team(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Printed on ward posters: identifies a team, never a person. Random, at least 64 bits; rotatable.
     join_code: Mapped[str] = mapped_column(String(32), unique=True)
+    # Set while the team has a shared ward tablet (kiosk mode); the tablet's address holds it.
+    kiosk_token: Mapped[str | None] = mapped_column(String(32), unique=True)
 
     department: Mapped[Department] = relationship(back_populates="teams")
 
@@ -68,4 +70,17 @@ class ReasonTag(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     label: Mapped[str] = mapped_column(String(80), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class SupportLink(Base):
+    """Where to find support, shown to staff after a tough shift: wellbeing service, peer support..."""
+
+    __tablename__ = "support_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(80), unique=True)
+    url: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)

@@ -17,3 +17,6 @@ class ProblemSchema(Schema):
             "description": 'Messages per input field, e.g. {"colour": ["Must be one of: red, amber, green."]}'
         },
     )
+    retry_after = fields.Integer(
+        metadata={"description": "For a kiosk tap that came too soon: seconds until the next one is taken"}
+    )

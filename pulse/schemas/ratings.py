@@ -11,50 +11,107 @@ from pulse.services.tallies import COLOURS
 URL_SAFE = r"^[A-Za-z0-9_-]+$"
 
 
-class RatingInSchema(Schema):
-    join_code = fields.String(
+# A rating queued on a phone while offline is sent within a day, or dropped.
+MAX_AGE_SECONDS = 24 * 60 * 60
+
+
+def _token(minimum: int, maximum: int, description: str) -> fields.String:
+    return fields.String(
         required=True,
         validate=[
-            validate.Length(min=8, max=64),
+            validate.Length(min=minimum, max=maximum),
             validate.Regexp(URL_SAFE, error="Use only letters, digits, - and _."),
         ],
-        metadata={"description": "The team's join code, from its poster or link"},
+        metadata={"description": description},
     )
-    colour = fields.String(
-        required=True,
-        validate=validate.OneOf(COLOURS),
-        metadata={"description": "How the shift went", "enum": list(COLOURS)},
-    )
-    reasons = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
-        load_default=list,
-        validate=validate.Length(max=10),
-        metadata={"description": "Optional reason tag ids (see /api/v1/reason-tags)"},
-    )
-    device_secret = fields.String(
-        required=True,
-        validate=[
-            validate.Length(min=22, max=128),
-            validate.Regexp(URL_SAFE, error="Use only letters, digits, - and _."),
-        ],
-        metadata={"description": "The device's random secret (at least 128 bits, URL-safe). Never stored."},
-    )
-    idempotency_key = fields.String(
+
+
+def _idempotency_key(description: str) -> fields.String:
+    return fields.String(
         required=True,
         validate=[
             validate.Length(min=8, max=128),
             validate.Regexp(r"^[A-Za-z0-9_.:-]+$", error="Use only letters, digits and - _ . :"),
         ],
-        metadata={"description": "Unique per rating; a retry with the same key is counted once"},
+        metadata={"description": description},
     )
 
+
+def _reasons(**options: Any) -> fields.List:
+    return fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
+        **options,
+    )
+
+
+def _colour() -> fields.String:
+    return fields.String(
+        required=True,
+        validate=validate.OneOf(COLOURS),
+        metadata={"description": "How the shift went", "enum": list(COLOURS)},
+    )
+
+
+def _age_seconds() -> fields.Integer:
+    return fields.Integer(
+        strict=True,
+        load_default=0,
+        validate=validate.Range(min=0, max=MAX_AGE_SECONDS),
+        metadata={
+            "description": "For a rating queued while offline: how many seconds ago it was tapped. It "
+            "decides the shift, which must still be open for rating. Not stored."
+        },
+    )
+
+
+class _ReasonsOnce(Schema):
     @validates("reasons")
     def reasons_once_each(self, value: list[int], **_: Any) -> None:
         if len(set(value)) != len(value):
             raise ValidationError("Give each reason once.")
 
 
+class RatingInSchema(_ReasonsOnce):
+    join_code = _token(8, 64, "The team's join code, from its poster or link")
+    colour = _colour()
+    reasons = _reasons(
+        load_default=list,
+        validate=validate.Length(max=10),
+        metadata={"description": "Optional reason tag ids (see /api/v1/reason-tags)"},
+    )
+    device_secret = _token(22, 128, "The device's random secret (at least 128 bits, URL-safe). Never stored.")
+    idempotency_key = _idempotency_key("Unique per rating; a retry with the same key is counted once")
+    age_seconds = _age_seconds()
+
+
+class ReasonsInSchema(_ReasonsOnce):
+    join_code = _token(8, 64, "The team's join code, as sent with the rating")
+    device_secret = _token(22, 128, "The device's secret, as sent with the rating")
+    idempotency_key = _idempotency_key("The idempotency key of the rating these reasons are for")
+    reasons = _reasons(
+        required=True,
+        validate=validate.Length(min=1, max=10),
+        metadata={"description": "Reason tag ids (see /api/v1/reason-tags), each once"},
+    )
+
+
+class ReasonsOutSchema(Schema):
+    status = fields.String(metadata={"example": "recorded"})
+    reasons = fields.Integer(metadata={"description": "How many reasons were added"})
+
+
+class KioskRatingInSchema(Schema):
+    kiosk_token = _token(16, 64, "The shared tablet's token, from its address")
+    colour = _colour()
+    idempotency_key = _idempotency_key("Unique per tap; a retry with the same key is counted once")
+    age_seconds = _age_seconds()
+
+
 class RatingOutSchema(Schema):
     status = fields.String(metadata={"example": "recorded"})
     shift_date = fields.Date(metadata={"description": "The date the shift started"})
     shift_band = fields.String(metadata={"example": "Early"})
+
+
+class KioskRatingOutSchema(RatingOutSchema):
+    next_tap_in = fields.Integer(metadata={"description": "Seconds until the tablet takes the next rating"})

@@ -270,6 +270,31 @@ class DemoOrganisation:
     trouble: Trouble
 
 
+# Shown after a tough shift. The national ones are real; the trust's own pages are examples to replace.
+SUPPORT_LINKS = (
+    (
+        "Staff wellbeing service",
+        "https://intranet.example.nhs.uk/wellbeing",
+        "Confidential support for you, from the trust's occupational health team.",
+    ),
+    (
+        "Freedom to Speak Up guardian",
+        "https://intranet.example.nhs.uk/speak-up",
+        "Raise a concern about safety or how you are treated, in confidence.",
+    ),
+    (
+        "Samaritans: call 116 123",
+        "tel:116123",
+        "Free, any time, day or night, if you need someone to talk to.",
+    ),
+    (
+        "Support for NHS people",
+        "https://www.england.nhs.uk/supporting-our-nhs-people/",
+        "NHS England's health and wellbeing support for staff.",
+    ),
+)
+
+
 def has_organisation(session: Session) -> bool:
     return session.scalar(select(Department.id).limit(1)) is not None
 
@@ -282,6 +307,8 @@ def seed_organisation(session: Session, *, seed: int) -> DemoOrganisation:
         for name, start, end in BANDS
     }
     tags = {label: structure.add_reason_tag(session, label).id for label in TAGS}
+    for label, url, description in SUPPORT_LINKS:
+        structure.add_support_link(session, label, url, description)
     departments: dict[str, DemoDepartment] = {}
     teams: list[DemoTeam] = []
     for spec in DEPARTMENTS:

@@ -13,7 +13,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
-from pulse.models import ContributorReceipt, RatingKey, RequestReceipt, ShiftBand, ShiftReceipt
+from pulse.models import (
+    ContributorReceipt,
+    KioskReceipt,
+    RatingKey,
+    RequestReceipt,
+    ShiftBand,
+    ShiftReceipt,
+)
 from pulse.models.receipts import KeyPurpose
 from pulse.services.shifts import day_closes_at
 from pulse.services.sql import insert_for
@@ -91,7 +98,7 @@ def purge_expired(session: Session, now: dt.datetime, tz: ZoneInfo, grace: dt.ti
     ids = expired_key_ids(session, now, tz, grace)
     if not ids:
         return 0
-    for receipt in (ShiftReceipt, ContributorReceipt, RequestReceipt):
+    for receipt in (ShiftReceipt, KioskReceipt, ContributorReceipt, RequestReceipt):
         session.execute(delete(receipt).where(receipt.key_id.in_(ids)))
     session.execute(delete(RatingKey).where(RatingKey.id.in_(ids)))
     return len(ids)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from pulse.models import Department, ReasonTag, ShiftBand, Team
+from pulse.models import Department, ReasonTag, ShiftBand, SupportLink, Team
 
 # 12 random bytes = 96 bits, 16 URL-safe characters: short enough for a QR code, far beyond guessing.
 JOIN_CODE_BYTES = 12
@@ -98,3 +98,39 @@ def add_reason_tag(session: Session, label: str) -> ReasonTag:
     session.add(tag)
     session.flush()
     return tag
+
+
+SUPPORT_LINK_SCHEMES = ("https://", "http://", "tel:", "mailto:")
+
+
+def add_support_link(session: Session, label: str, url: str, description: str = "") -> SupportLink:
+    """A place to find support, listed after a tough shift. Raises ValueError for an unusable link."""
+    label, url, description = label.strip(), url.strip(), description.strip()
+    if not label:
+        raise ValueError("Give the link a label, such as 'Staff wellbeing service'.")
+    if not url.startswith(SUPPORT_LINK_SCHEMES):
+        raise ValueError("The link must start with https://, http://, tel: or mailto:.")
+    if session.scalar(select(SupportLink.id).where(SupportLink.label == label)) is not None:
+        raise ValueError(f"There is already a support link labelled {label!r}.")
+    position = (session.scalar(select(func.max(SupportLink.position))) or 0) + 1
+    link = SupportLink(label=label, url=url, description=description, position=position)
+    session.add(link)
+    session.flush()
+    return link
+
+
+def retire_support_link(session: Session, link_id: int) -> SupportLink | None:
+    """Stop showing a support link; it is kept, retired, like a reason tag."""
+    link = session.get(SupportLink, link_id)
+    if link is not None:
+        link.active = False
+        session.flush()
+    return link
+
+
+def list_support_links(session: Session, *, include_retired: bool = False) -> list[SupportLink]:
+    """The support links staff see after a tough shift, in the organisation's order."""
+    stmt = select(SupportLink).order_by(SupportLink.position, SupportLink.label)
+    if not include_retired:
+        stmt = stmt.where(SupportLink.active.is_(True))
+    return list(session.scalars(stmt))

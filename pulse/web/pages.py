@@ -6,11 +6,13 @@ import io
 from typing import TYPE_CHECKING
 
 import segno
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 from markupsafe import Markup
 
-from pulse.runtime import db_session, runtime
-from pulse.services.structure import find_team_by_join_code
+from pulse.access import mark_device_joined
+from pulse.runtime import current_k, db_session, runtime
+from pulse.services.kiosk import WEAKER_GUARANTEE, find_team_by_kiosk_token
+from pulse.services.structure import find_team_by_join_code, list_reason_tags, list_support_links
 
 if TYPE_CHECKING:
     from pulse.models.structure import Team
@@ -27,7 +29,7 @@ bp = Blueprint(
 # Everything the pages need comes from Pulse itself; no inline script, so an injected one cannot run.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "manifest-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
 
@@ -39,17 +41,85 @@ def team_or_404(join_code: str) -> Team:
 
 
 @bp.get("/r/<join_code>")
-def rating_page(join_code: str) -> str:
+def rating_page(join_code: str) -> Response:
     team = team_or_404(join_code)
-    return render_template("rating/rate.html", team=team, join_code=join_code)
+    session = db_session()
+    page = render_template(
+        "rating/rate.html",
+        team=team,
+        join_code=join_code,
+        reasons=list_reason_tags(session),
+        support_links=list_support_links(session),
+        manifest_url=url_for("web.manifest", join_code=join_code),
+        k=current_k(db_session()),
+    )
+    # Staff who open their team's link may view the dashboard when viewing is for signed-in users only.
+    return mark_device_joined(Response(page, mimetype="text/html"))
+
+
+@bp.get("/r/<join_code>/manifest.webmanifest")
+def manifest(join_code: str) -> Response:
+    """A web app manifest per team, so "Add to home screen" opens this team's rating page."""
+    team = team_or_404(join_code)
+    page = url_for("web.rating_page", join_code=join_code)
+    icon = url_for("web.static", filename="icon.svg")
+    body = {
+        "name": f"Pulse: {team.name}",
+        "short_name": "Pulse",
+        "description": "Rate your shift in one tap. Your rating is anonymous.",
+        "lang": "en-GB",
+        "start_url": page,
+        "scope": "/r/",
+        "id": page,
+        "display": "standalone",
+        "background_color": "#f5f7fa",
+        "theme_color": "#005eb8",
+        "icons": [
+            {"src": icon, "sizes": "any", "type": "image/svg+xml", "purpose": "any"},
+            {"src": icon, "sizes": "any", "type": "image/svg+xml", "purpose": "maskable"},
+        ],
+    }
+    response = jsonify(body)
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+@bp.get("/r/sw.js")
+def service_worker() -> Response:
+    """The service worker, served from /r/ so that its scope covers every team's rating page."""
+    response = bp.send_static_file("sw.js")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/r/"
+    return response
+
+
+@bp.get("/k/<kiosk_token>")
+def kiosk_page(kiosk_token: str) -> str:
+    """A team's shared ward tablet: three buttons that reset for the next person after each rating."""
+    session = db_session()
+    team = find_team_by_kiosk_token(session, kiosk_token)
+    if team is None:
+        abort(404)
+    settings = runtime().settings
+    return render_template(
+        "rating/kiosk.html",
+        team=team,
+        kiosk_token=kiosk_token,
+        endpoint=url_for("ratings.KioskRatings"),
+        cooldown_seconds=settings.kiosk_cooldown_seconds,
+        reset_seconds=settings.kiosk_reset_seconds,
+        support_links=list_support_links(session),
+        shared_device=True,
+        privacy_url=url_for("web.privacy_page", join_code=team.join_code),
+        weaker_guarantee=WEAKER_GUARANTEE,
+        k=current_k(session),
+    )
 
 
 @bp.get("/r/<join_code>/privacy")
 def privacy_page(join_code: str) -> str:
     team = team_or_404(join_code)
-    return render_template(
-        "rating/privacy.html", team=team, join_code=join_code, k=runtime().settings.min_group_size
-    )
+    return render_template("rating/privacy.html", team=team, join_code=join_code, k=current_k(db_session()))
 
 
 @bp.get("/r/<join_code>/poster")
@@ -58,7 +128,7 @@ def poster_page(join_code: str) -> str:
     team = team_or_404(join_code)
     link = rating_link(join_code)
     return render_template(
-        "rating/poster.html", team=team, link=link, qr=qr_svg(link), k=runtime().settings.min_group_size
+        "rating/poster.html", team=team, link=link, qr=qr_svg(link), k=current_k(db_session())
     )
 
 

@@ -1,5 +1,6 @@
 """The staff rating page in a real phone-sized browser: one tap counts exactly one rating, a second tap in the
-same shift is refused kindly, axe-core finds nothing, and the first load stays under 100 KB."""
+same shift is refused kindly, the optional reasons step adds reasons once (or is skipped), support links
+follow a tough shift only, axe-core finds nothing in any state, and the first load stays under 100 KB."""
 
 from __future__ import annotations
 
@@ -12,14 +13,37 @@ from playwright.sync_api import Page, Response, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pulse.models import TeamWeekTally
+from pulse.models import TeamWeekReasonTally, TeamWeekTally
+from pulse.services import structure
 from tests.browser.conftest import assert_no_axe_violations
 from tests.factories import Org, make_org
 
 THANKS = "Thank you. Your rating has been counted."
 ALREADY = "You've already rated this shift. Thank you."
 SUPPORT = "If you need support, talk to your manager or your organisation's wellbeing service."
+WHY = "Would you like to say why? (optional)"
+REASONS_ADDED = "Thanks, your reasons have been added."
 PAGE_WEIGHT_LIMIT = 100_000
+RATINGS = "**/api/v1/ratings"
+REASONS = "**/api/v1/ratings/reasons"
+PROBLEM_JSON = "application/problem+json"
+# Resolves once this page is controlled by the service worker: installed (with the page and its files cached),
+# activated and claimed. A function, not an expression: the page's Content-Security-Policy forbids eval.
+CONTROLLED = """
+async () => {
+  const controlled = (async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise(resolve =>
+        navigator.serviceWorker.addEventListener('controllerchange', resolve, {once: true}));
+    }
+    return true;
+  })();
+  const late = new Promise((_, reject) =>
+    setTimeout(() => reject(new Error('no service worker took over the page')), 10000));
+  return Promise.race([controlled, late]);
+}
+"""
 
 
 @pytest.fixture
@@ -37,6 +61,14 @@ def tally(session: Session, org: Org) -> tuple[int, int, int, int]:
     session.rollback()  # end the read snapshot, so the live server's writes are seen
     row = session.scalar(select(TeamWeekTally).where(TeamWeekTally.team_id == org.team.id))
     return (row.red, row.amber, row.green, row.contributors) if row else (0, 0, 0, 0)
+
+
+def reason_tally(session: Session, org: Org) -> dict[str, int]:
+    """The team's reason counts this week by label; a tag nobody named has no row."""
+    session.rollback()
+    rows = session.scalars(select(TeamWeekReasonTally).where(TeamWeekReasonTally.team_id == org.team.id))
+    labels = {tag.id: tag.label for tag in org.tags}
+    return {labels[row.tag_id]: row.ratings for row in rows}
 
 
 def test_one_tap_counts_once_and_a_second_is_refused_kindly(
@@ -95,23 +127,183 @@ def test_a_lost_answer_is_retried_once_with_the_same_key(page: Page, org: Org, s
     assert tally(session, org) == (0, 1, 0, 1)
 
 
-def test_when_sending_fails_twice_the_page_says_so(page: Page, org: Org, session: Session) -> None:
+def test_when_the_server_fails_twice_the_page_says_so(page: Page, org: Org, session: Session) -> None:
     attempts: list[str] = []
-    page.route("**/api/v1/ratings", lambda route: (attempts.append("x"), route.abort("failed")))
+
+    def unavailable(route) -> None:  # type: ignore[no-untyped-def]
+        attempts.append(route.request.post_data_json["idempotency_key"])
+        route.fulfill(status=503, content_type=PROBLEM_JSON, body='{"status": 503}')
+
+    page.route(RATINGS, unavailable)
     page.goto(f"/r/{org.team.join_code}")
     page.get_by_role("button", name="Good shift").click()
-    expect(page.get_by_role("status")).to_contain_text("could not be sent")
-    assert len(attempts) == 2
+    expect(page.locator("#status")).to_contain_text("could not be sent")
+    assert len(attempts) == 2 and attempts[0] == attempts[1]
     expect(page.get_by_role("button", name="Good shift")).to_be_enabled()
+    assert page.evaluate("localStorage.getItem('pulse.queue')") is None, "a server error is not queued"
     assert tally(session, org) == (0, 0, 0, 0)
+
+    page.unroute(RATINGS)
+    page.get_by_role("button", name="Good shift").click()
+    expect(page.get_by_text(THANKS)).to_be_visible()
+    assert tally(session, org) == (0, 0, 1, 1)
+
+
+def test_a_tough_shift_can_say_why_and_each_reason_counts_once(
+    page: Page, org: Org, session: Session, screenshot: Callable[[str], Path]
+) -> None:
+    keys: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            keys.append(request.post_data_json["idempotency_key"]) if request.method == "POST" else None
+        ),
+    )
+    page.goto(f"/r/{org.team.join_code}")
+    expect(page.get_by_role("group", name=WHY)).to_be_hidden()
+    page.get_by_role("button", name="Tough shift").click()
+    expect(page.get_by_text(THANKS)).to_be_visible()
+    assert tally(session, org) == (1, 0, 0, 1), "counted before any reason is given"
+    reasons = page.get_by_role("group", name=WHY)
+    expect(reasons).to_be_visible()
+    expect(page.locator("#done")).to_be_focused()
+    for tag in org.tags:
+        box = reasons.locator("label", has_text=tag.label).bounding_box()
+        assert box is not None and box["height"] >= 44
+    assert reason_tally(session, org) == {}
+    screenshot("reasons")
+
+    reasons.get_by_label("Staffing levels").check()
+    reasons.get_by_label("Workload").check()
+    page.get_by_role("button", name="Send reasons").click()
+    expect(page.get_by_text(REASONS_ADDED)).to_be_visible()
+    expect(reasons).to_be_hidden()
+    assert reason_tally(session, org) == {"Staffing levels": 1, "Workload": 1}
+    assert tally(session, org) == (1, 0, 0, 1)
+    assert len(keys) == 2 and keys[0] == keys[1], "the reasons carry the rating's own idempotency key"
+
+
+def test_skipping_the_reasons_leaves_them_unchanged(page: Page, org: Org, session: Session) -> None:
+    page.goto(f"/r/{org.team.join_code}")
+    page.get_by_role("button", name="OK shift").click()
+    reasons = page.get_by_role("group", name=WHY)
+    expect(reasons).to_be_visible()
+    reasons.get_by_label("Teamwork").check()
+    page.get_by_role("button", name="Skip").click()
+    expect(reasons).to_be_hidden()
+    expect(page.get_by_text(THANKS)).to_be_visible()
+    expect(page.locator("#done")).to_be_focused()
+    assert tally(session, org) == (0, 1, 0, 1)
+    assert reason_tally(session, org) == {}
+
+
+def test_a_refused_reason_shows_why_and_can_be_tried_again(page: Page, org: Org, session: Session) -> None:
+    answers = iter(
+        [
+            (
+                422,
+                '{"type": "urn:pulse:problem:unknown-reason", "status": 422, '
+                '"detail": "That reason is no longer in use. Choose another."}',
+            ),
+            (409, '{"type": "urn:pulse:problem:reasons-already-added", "status": 409, "detail": "Added."}'),
+        ]
+    )
+
+    def answer(route) -> None:  # type: ignore[no-untyped-def]
+        status, body = next(answers)
+        route.fulfill(status=status, content_type=PROBLEM_JSON, body=body)
+
+    page.route(REASONS, answer)
+    page.goto(f"/r/{org.team.join_code}")
+    page.get_by_role("button", name="Good shift").click()
+    send = page.get_by_role("button", name="Send reasons")
+    send.click()
+    expect(page.get_by_text("Choose at least one reason, or choose Skip.")).to_be_visible()
+    page.get_by_label("Teamwork").check()
+    send.click()
+    expect(page.get_by_text("That reason is no longer in use. Choose another.")).to_be_visible()
+    expect(send).to_be_enabled()
+    expect(page.get_by_role("button", name="Skip")).to_be_enabled()
+    send.click()
+    expect(page.get_by_text(REASONS_ADDED)).to_be_visible()
+    assert reason_tally(session, org) == {}, "both answers were made up here; nothing reached the server"
+
+
+def test_no_reasons_step_after_already_rated(page: Page, org: Org) -> None:
+    page.goto(f"/r/{org.team.join_code}")
+    page.get_by_role("button", name="Good shift").click()
+    expect(page.get_by_role("group", name=WHY)).to_be_visible()
+    page.reload()
+    page.get_by_role("button", name="Good shift").click()
+    expect(page.get_by_text(ALREADY)).to_be_visible()
+    expect(page.get_by_role("group", name=WHY)).to_be_hidden()
+
+
+def test_without_reason_tags_there_is_no_reasons_step(page: Page, org: Org, session: Session) -> None:
+    for tag in org.tags:
+        session.merge(tag).active = False  # retired: never offered again
+    session.commit()
+    page.goto(f"/r/{org.team.join_code}")
+    page.get_by_role("button", name="Tough shift").click()
+    expect(page.get_by_text(THANKS)).to_be_visible()
+    expect(page.get_by_text(SUPPORT)).to_be_visible()
+    expect(page.get_by_role("group")).to_have_count(0)
+    expect(page.get_by_role("button", name="Send reasons")).to_have_count(0)
+    assert tally(session, org) == (1, 0, 0, 1)
+
+
+def test_support_links_follow_a_tough_shift_only(page: Page, org: Org, session: Session) -> None:
+    structure.add_support_link(
+        session, "Staff wellbeing service", "https://wellbeing.example.org/", "Free, confidential, 24 hours."
+    )
+    structure.add_support_link(session, "Samaritans", "tel:116123")
+    session.commit()
+    page.goto(f"/r/{org.team.join_code}")
+    heading = page.get_by_role("heading", name="Support if you need it")
+    page.get_by_role("button", name="Good shift").click()
+    expect(page.get_by_text(THANKS)).to_be_visible()
+    expect(heading).to_be_hidden()
+    expect(page.get_by_role("link", name="Samaritans")).to_be_hidden()
+
+    page.evaluate("localStorage.clear()")  # a colleague's phone
+    page.reload()
+    page.get_by_role("button", name="Tough shift").click()
+    expect(page.get_by_text(THANKS)).to_be_visible()
+    expect(heading).to_be_visible()
+    wellbeing = page.get_by_role("link", name="Staff wellbeing service")
+    expect(wellbeing).to_have_attribute("href", "https://wellbeing.example.org/")
+    expect(wellbeing).to_have_attribute("rel", "noopener noreferrer")
+    expect(page.get_by_text("Free, confidential, 24 hours.")).to_be_visible()
+    expect(page.get_by_role("link", name="Samaritans")).to_have_attribute("href", "tel:116123")
+    expect(page.get_by_text(SUPPORT)).to_have_count(0)
+    assert tally(session, org) == (1, 0, 1, 2)
+    assert_no_axe_violations(page)
 
 
 def test_pages_pass_axe_and_load_nothing_from_elsewhere(page: Page, org: Org) -> None:
     hosts: set[str] = set()
+    errors: list[str] = []  # script errors, and anything the Content-Security-Policy refused
     page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"/r/{org.team.join_code}")
     expect(page.get_by_role("button", name="Good shift")).to_be_visible()
+    assert page.evaluate(CONTROLLED) is True
+    manifest = page.locator("link[rel=manifest]").get_attribute("href")
+    assert manifest == f"/r/{org.team.join_code}/manifest.webmanifest"
+    assert (
+        page.evaluate("fetch(document.querySelector('link[rel=manifest]').href).then(r => r.status)") == 200
+    )
     assert_no_axe_violations(page)
+    page.get_by_role("button", name="Tough shift").click()
+    expect(page.get_by_text(SUPPORT)).to_be_visible()
+    expect(page.get_by_role("group", name=WHY)).to_be_visible()
+    assert_no_axe_violations(page)  # thanks, the fallback support sentence and the reasons step
+    page.get_by_label("Workload").check()
+    page.get_by_role("button", name="Send reasons").click()
+    expect(page.get_by_text(REASONS_ADDED)).to_be_visible()
+    assert_no_axe_violations(page)
+    assert errors == []
     page.get_by_role("link", name="How your rating is protected").click()
     expect(page.get_by_role("heading", name="How your rating is protected")).to_be_visible()
     expect(page.get_by_text("If fewer than 5 people rated")).to_be_visible()
@@ -130,5 +322,7 @@ def test_the_first_load_weighs_under_100_kb(page: Page, org: Org) -> None:
     page.goto(f"/r/{org.team.join_code}", wait_until="load")
     kinds = {urlsplit(r.url).path.rsplit("/", 1)[-1] for r in responses}
     assert {"rate.css", "rate.js"} <= kinds
-    total = sum(len(r.body()) for r in responses)
+    # Each file once (the service worker fetches the page's files again, for its cache); icons left out.
+    first = {r.url: r for r in reversed(responses) if not r.url.endswith(".svg")}
+    total = sum(len(r.body()) for r in first.values())
     assert total < PAGE_WEIGHT_LIMIT, f"first load is {total} bytes"

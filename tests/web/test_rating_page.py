@@ -98,6 +98,7 @@ def test_the_privacy_page_states_k(client, session, app) -> None:  # type: ignor
 
 
 def test_no_page_loads_or_links_anything_from_elsewhere(client, session) -> None:  # type: ignore[no-untyped-def]
+    """Only support links (configured by the organisation, shown after a tough shift) lead elsewhere."""
     org = make_org(session)
     paths = [f"/r/{org.team.join_code}", f"/r/{org.team.join_code}/privacy", "/r/nosuchcode123"]
     for path in paths:
@@ -109,14 +110,91 @@ def test_no_page_loads_or_links_anything_from_elsewhere(client, session) -> None
 
 
 def test_the_first_load_weighs_under_100_kb(client, session) -> None:  # type: ignore[no-untyped-def]
+    """The page, its style and script, its manifest and its service worker; the icon set is not counted."""
     org = make_org(session)
     page = client.get(f"/r/{org.team.join_code}")
     total = len(page.data)
-    assets = [url for url in links_in(page.get_data(as_text=True)) if url.startswith("/r/static/")]
-    assert sorted(url.rsplit("/", 1)[1] for url in assets) == ["rate.css", "rate.js"]
+    assets = [url for url in links_in(page.get_data(as_text=True)) if url.startswith("/r/")]
+    names = {url.rsplit("/", 1)[1] for url in assets}
+    assert {"rate.css", "rate.js", "manifest.webmanifest"} <= names
+    assets = [url for url in assets if not url.rsplit("/", 1)[1].startswith("icon")]
+    assets.append("/r/sw.js")
     for url in assets:
         asset = client.get(url)
         assert asset.status_code == 200
         total += len(asset.data)
         asset.close()
     assert total < PAGE_WEIGHT_LIMIT, f"first load is {total} bytes"
+
+
+def test_the_manifest_installs_this_teams_page(client, session) -> None:  # type: ignore[no-untyped-def]
+    org = make_org(session)
+    response = client.get(f"/r/{org.team.join_code}/manifest.webmanifest")
+    assert response.status_code == 200
+    assert response.mimetype == "application/manifest+json"
+    manifest = response.get_json()
+    assert manifest["start_url"] == f"/r/{org.team.join_code}"
+    assert manifest["scope"] == "/r/" and manifest["display"] == "standalone"
+    assert manifest["name"] == f"Pulse: {org.team.name}"
+    for icon in manifest["icons"]:
+        assert client.get(icon["src"]).status_code == 200
+    assert client.get("/r/nosuchcode123/manifest.webmanifest").status_code == 404
+
+
+def test_the_service_worker_is_served_for_the_whole_rating_path(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/r/sw.js")
+    assert response.status_code == 200
+    assert response.mimetype in ("text/javascript", "application/javascript")
+    assert response.headers["Service-Worker-Allowed"] == "/r/"
+    assert "no-cache" in response.headers["Cache-Control"]
+    assert "/api/" in response.get_data(as_text=True), "the worker must know to leave the API alone"
+
+
+def test_reasons_and_support_links_are_on_the_page(client, session) -> None:  # type: ignore[no-untyped-def]
+    org = make_org(session)
+    structure.add_support_link(session, "Staff wellbeing", "https://wellbeing.example.org/", "Talk to us.")
+    structure.add_support_link(session, "Samaritans", "tel:116123")
+    session.commit()
+    html = client.get(f"/r/{org.team.join_code}").get_data(as_text=True)
+    for tag in org.tags:
+        assert tag.label in html
+    assert "Staff wellbeing" in html and "Talk to us." in html and 'href="tel:116123"' in html
+    assert 'rel="noopener noreferrer"' in html
+
+
+def test_no_support_links_falls_back_to_a_plain_sentence(client, session) -> None:  # type: ignore[no-untyped-def]
+    org = make_org(session)
+    html = client.get(f"/r/{org.team.join_code}").get_data(as_text=True)
+    assert "talk to your manager or your organisation's wellbeing service" in html
+
+
+def test_a_retired_support_link_is_not_shown(client, session) -> None:  # type: ignore[no-untyped-def]
+    org = make_org(session)
+    link = structure.add_support_link(session, "Old helpline", "https://old.example.org/")
+    structure.retire_support_link(session, link.id)
+    session.commit()
+    assert "Old helpline" not in client.get(f"/r/{org.team.join_code}").get_data(as_text=True)
+
+
+def test_the_kiosk_page_states_the_weaker_guarantee(client, session) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import enable_kiosk
+
+    org = make_org(session)
+    token = enable_kiosk(session, org.team)
+    response = client.get(f"/k/{token}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert org.team.name in html and "Each tap counts as one person" in html
+    from pulse.services import structure as structure_service
+
+    structure_service.add_support_link(session, "Wellbeing", "https://wellbeing.example.org/")
+    structure_service.add_support_link(session, "Samaritans", "tel:116123")
+    session.commit()
+    shown = client.get(f"/k/{token}").get_data(as_text=True)
+    assert "Wellbeing" in shown and "call 116123" in shown
+    assert 'href="https://wellbeing.example.org/"' not in shown, "no support site left open on a shared tablet"
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "device-secret" not in html
+    org.team.kiosk_token = None
+    session.commit()
+    assert client.get(f"/k/{token}").status_code == 404

@@ -1,0 +1,33 @@
+"""Rate limits on signing in (flask-limiter): in memory by default, in Redis when PULSE_RATELIMIT_STORAGE_URL
+says so. Only failed attempts count, per account and per address; the rating path is never limited here."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from pulse.services.accounts import normalise_email
+
+# Per account: a password guesser spread over many addresses still stops after this many failures.
+PER_ACCOUNT = "5 per 15 minutes"
+# Per address: one machine trying many accounts.
+PER_ADDRESS = "20 per 15 minutes"
+LOCKOUT_MINUTES = 15
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+
+def init_limits(app: Flask) -> None:
+    app.config["RATELIMIT_STORAGE_URI"] = app.extensions["pulse"].settings.ratelimit_storage_url
+    app.config["RATELIMIT_KEY_PREFIX"] = "pulse"
+    limiter.init_app(app)
+
+
+def account_key() -> str:
+    return "account:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+def sign_in_failed(response: Response) -> bool:
+    """Count only failures: a successful sign-in redirects (303); a failed one shows the form again (401)."""
+    return response.status_code == 401

@@ -1,0 +1,108 @@
+"""Who is signed in, and what they may do: Flask-Login wiring, permission checks, and CSRF on every form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Flask, abort, render_template
+from flask_login import LoginManager, UserMixin, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from pulse.models import Team, User
+from pulse.runtime import db_session
+from pulse.services import accounts
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+class SignedIn(UserMixin):
+    """The Flask-Login face of an account. Its id carries the session version: a password change, a role
+    change or deactivation raises the version, and every session made before it ends at its next request."""
+
+    def __init__(self, user: User):
+        self.user = user
+
+    def get_id(self) -> str:
+        return f"{self.user.id}:{self.user.session_version}"
+
+
+def init_security(app: Flask) -> None:
+    settings = app.extensions["pulse"].settings
+    app.config.update(
+        SESSION_COOKIE_NAME="pulse_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=12 * 60 * 60,  # a working day, then sign in again
+        # CSRF is checked by the admin area for every form it receives, not app-wide: the rating API and the
+        # dashboard's callbacks use no cookie authority, so there is nothing there to forge.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        WTF_CSRF_SSL_STRICT=True,
+        PULSE_SSO=settings.sso_enabled,
+    )
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorised)
+    csrf.init_app(app)
+
+
+def load_user(user_id: str) -> SignedIn | None:
+    try:
+        raw_id, raw_version = user_id.split(":")
+        wanted_id, version = int(raw_id), int(raw_version)
+    except ValueError:
+        return None
+    user = accounts.get_user(db_session(), wanted_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return SignedIn(user)
+
+
+def unauthorised() -> tuple[str, int]:
+    return render_template("admin/sign_in_needed.html"), 401
+
+
+def actor() -> User:
+    """The signed-in account (views behind signed_in_required only)."""
+    return cast(SignedIn, current_user).user
+
+
+def signed_in_required(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def admin_required(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not actor().is_admin:
+            abort(403, "Only an administrator can do this.")
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def require_department(department_id: int) -> None:
+    if not accounts.may_act_in(actor(), department_id):
+        abort(403, "You can only make changes in the departments you manage.")
+
+
+def require_team(team: Team) -> None:
+    require_department(team.department_id)

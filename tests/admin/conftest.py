@@ -1,0 +1,91 @@
+"""Accounts for admin-area tests, and signing in through the real form (with its CSRF token)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from pulse.models import Department, Role, User
+from pulse.services import accounts, structure
+from tests.factories import Org, make_org
+
+PASSWORD = "correct horse battery staple"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class People:
+    org: Org
+    other_department: Department  # managed by other_manager only
+    second_department: Department  # also managed by manager
+    admin: User
+    manager: User  # manages org.department and second_department
+    other_manager: User  # manages other_department only
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with the smallest cost, for speed: the tests check the logic, not the hash's strength."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.fixture
+def people(session: Session) -> People:
+    org = make_org(session)
+    other = structure.add_department(session, "Maternity")
+    structure.add_team(session, other, "Labour Ward", 30)
+    second = structure.add_department(session, "Surgery")
+    admin = accounts.create_user(
+        session, email="admin@example.nhs.uk", name="Ada Admin", role=Role.ADMIN, password=PASSWORD
+    )
+    manager = accounts.create_user(
+        session,
+        email="manager@example.nhs.uk",
+        name="Mo Manager",
+        role=Role.MANAGER,
+        password=PASSWORD,
+        departments=[org.department, second],
+    )
+    other_manager = accounts.create_user(
+        session,
+        email="other@example.nhs.uk",
+        name="Olu Other",
+        role=Role.MANAGER,
+        password=PASSWORD,
+        departments=[other],
+    )
+    session.commit()
+    return People(org, other, second, admin, manager, other_manager)
+
+
+def csrf_token(client: FlaskClient, path: str = "/admin/login") -> str:
+    """The CSRF token from a form on `path`, as a browser would send it back."""
+    page = client.get(path, follow_redirects=True).get_data(as_text=True)
+    found = CSRF.search(page)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
+    response = client.post(
+        "/admin/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)}
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient) -> Callable[[User], FlaskClient]:
+    """signed_in(user) signs the test client in as `user` and returns it."""
+
+    def as_user(user: User) -> FlaskClient:
+        sign_in(client, user.email)
+        return client
+
+    return as_user
