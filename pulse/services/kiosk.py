@@ -104,7 +104,7 @@ def record_kiosk_rating(
     requester = f"kiosk:{request.kiosk_token}"
     prepared = claim_request(session, requester, request.idempotency_key, request.age_seconds, now, clock)
     if isinstance(prepared, RatingReceipt):
-        # A retry of a counted tap: the tablet waits a full cooldown, which is never shorter than what is left.
+        # A retry of a counted tap: the tablet waits a full cooldown, never shorter than what is left.
         return KioskReceiptOut(prepared, cooldown)
     shift, keys = prepared
     shift_key = keys[(KeyPurpose.SHIFT, shift.shift_date)]

@@ -192,7 +192,7 @@ def test_the_kiosk_page_states_the_weaker_guarantee(client, session) -> None:  #
     session.commit()
     shown = client.get(f"/k/{token}").get_data(as_text=True)
     assert "Wellbeing" in shown and "call 116123" in shown
-    assert 'href="https://wellbeing.example.org/"' not in shown, "no support site left open on a shared tablet"
+    assert 'href="https://wellbeing.example.org/"' not in shown, "no support site left open"
     assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert "device-secret" not in html
     org.team.kiosk_token = None
