@@ -45,6 +45,13 @@ class Settings:
     oidc_issuer: str = ""
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
+    # Alerts by email (`pulse alerts`): the SMTP server, and the address alerts come from. No host: no email.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # starttls, ssl (implicit TLS, usually port 465) or none (a local relay)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "pulse@localhost"
     host: str = "127.0.0.1"
     port: int = 8050
     workers: int = 4
@@ -86,6 +93,10 @@ class Settings:
             )
         if self.oidc_issuer and not self.oidc_issuer.startswith(("https://", "http://")):
             raise ConfigError("PULSE_OIDC_ISSUER must be the identity provider's https:// address")
+        if self.smtp_security not in ("starttls", "ssl", "none"):
+            raise ConfigError("PULSE_SMTP_SECURITY must be starttls, ssl or none")
+        if not 1 <= self.smtp_port <= 65535:
+            raise ConfigError("PULSE_SMTP_PORT must be a port number")
         if self.workers < 1:
             raise ConfigError("PULSE_WORKERS must be at least 1")
         if self.db_pool_size < 1:
@@ -133,6 +144,7 @@ class Settings:
         shown = {f.name: str(getattr(self, f.name)) for f in dataclasses.fields(self)}
         shown["secret_key"] = "(default)" if self.secret_key == DEFAULT_SECRET_KEY else "(set)"
         shown["oidc_client_secret"] = "(set)" if self.oidc_client_secret else "(not set)"
+        shown["smtp_password"] = "(set)" if self.smtp_password else "(not set)"
         return shown
 
 

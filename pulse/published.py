@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from pulse.models.actions import Action
 from pulse.models.published import Level, PublishedCell, PublishedReason, PublishedWeek, TodaySnapshot
 
 NOT_SHOWN = "not enough ratings to show"
@@ -341,3 +342,29 @@ def team_grid(session: Session, department_id: int, first: dt.date, last: dt.dat
 def minimum_group_size(session: Session) -> int | None:
     """k as used for the latest published week."""
     return session.scalar(select(PublishedWeek.k).order_by(PublishedWeek.week_start.desc()).limit(1))
+
+
+def actions(session: Session, department_id: int | None = None) -> list[dict]:
+    """ "You said, we did": the actions on a department's timeline (or every department's, for the
+    organisation), oldest first. Not figures, but shown to everyone beside them."""
+    stmt = (
+        select(Action)
+        .options(selectinload(Action.reasons), selectinload(Action.department))
+        .where(Action.withdrawn.is_(False))
+        .order_by(Action.taken_on, Action.id)
+    )
+    if department_id is not None:
+        stmt = stmt.where(Action.department_id == department_id)
+    return [
+        {
+            "id": action.id,
+            "department_id": action.department_id,
+            "department": action.department.name,
+            "taken_on": action.taken_on,
+            "week_start": action.taken_on - dt.timedelta(days=action.taken_on.weekday()),
+            "summary": action.summary,
+            "reasons": [tag.label for tag in action.reasons],
+            "rebase": action.rebase,
+        }
+        for action in session.scalars(stmt)
+    ]

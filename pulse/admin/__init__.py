@@ -28,7 +28,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 def init_admin(app: Flask) -> None:
-    from pulse.admin import auth, organisation, people, sso, teams  # noqa: F401 - registers the views
+    from pulse.admin import actions, auth, organisation, people, sso, teams  # noqa: F401 - registers the views
     from pulse.admin.limits import init_limits
     from pulse.admin.security import init_security
 

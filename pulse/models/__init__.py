@@ -1,12 +1,15 @@
 """The database tables, one module per aggregate."""
 
 from pulse.models.accounts import AuditEvent, DashboardAccess, OrganisationSettings, Role, User
+from pulse.models.actions import Action, AlertSubscription, SentAlert
 from pulse.models.published import Level, PublishedCell, PublishedReason, PublishedWeek, TodaySnapshot
 from pulse.models.receipts import ContributorReceipt, KioskReceipt, RatingKey, RequestReceipt, ShiftReceipt
 from pulse.models.structure import Department, ReasonTag, ShiftBand, SupportLink, Team
 from pulse.models.tallies import OrgShiftTally, TeamWeekReasonTally, TeamWeekTally
 
 __all__ = [
+    "Action",
+    "AlertSubscription",
     "AuditEvent",
     "ContributorReceipt",
     "DashboardAccess",
@@ -22,6 +25,7 @@ __all__ = [
     "ReasonTag",
     "RequestReceipt",
     "Role",
+    "SentAlert",
     "ShiftBand",
     "ShiftReceipt",
     "SupportLink",

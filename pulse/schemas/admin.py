@@ -118,3 +118,12 @@ def first_errors(error: ValidationError) -> dict[str, str]:
             value = value[0] if isinstance(value, list) else next(iter(value.values()))
         flat[str(key)] = str(value)
     return flat
+
+
+class ActionForm(FormSchema):
+    taken_on = fields.Date(
+        required=True, format="%Y-%m-%d", error_messages={"invalid": "Enter the date like 2026-11-23."}
+    )
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=280))
+    reason_ids = fields.List(fields.Integer(), load_default=list)
+    rebase = fields.Boolean(load_default=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from pulse.models import Department, Role, User
 from pulse.services import accounts, structure
+from pulse.services.actions import record_action
 from tests.factories import Org, make_org
 
 PASSWORD = "correct horse battery staple"
@@ -26,6 +28,7 @@ class People:
     admin: User
     manager: User  # manages org.department and second_department
     other_manager: User  # manages other_department only
+    action_id: int  # an action on org.department's timeline
 
 
 @pytest.fixture(autouse=True)
@@ -61,8 +64,16 @@ def people(session: Session) -> People:
         password=PASSWORD,
         departments=[other],
     )
+    action = record_action(
+        session,
+        department=org.department,
+        taken_on=dt.date(2026, 11, 2),
+        summary="A second healthcare assistant on nights.",
+        recorded_by=manager,
+        today=dt.date(2026, 11, 18),
+    )
     session.commit()
-    return People(org, other, second, admin, manager, other_manager)
+    return People(org, other, second, admin, manager, other_manager, action.id)
 
 
 def csrf_token(client: FlaskClient, path: str = "/admin/login") -> str:

@@ -163,6 +163,24 @@ CASES = [
         lambda p: {"active": "false"},
     ),
     Case("admin.audit_log", "GET", ADMIN, lambda p: "/admin/audit"),
+    Case(
+        "admin.department_actions",
+        "GET",
+        DEPARTMENT,
+        lambda p: f"/admin/departments/{p.org.department.id}/actions",
+    ),
+    Case(
+        "admin.record_action",
+        "POST",
+        DEPARTMENT,
+        lambda p: f"/admin/departments/{p.org.department.id}/actions",
+        lambda p: {
+            "taken_on": "2026-11-16",
+            "summary": "Breaks are protected on every shift.",
+            "rebase": "true",
+        },
+    ),
+    Case("admin.withdraw_action", "POST", DEPARTMENT, lambda p: f"/admin/actions/{p.action_id}/withdraw"),
 ]
 
 WHO = ["anonymous", "manager of this department", "manager of another department", "administrator"]
