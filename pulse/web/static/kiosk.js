@@ -3,63 +3,18 @@
 (function () {
   "use strict";
 
+  var net = window.PulseNet; // pulse-net.js: randomToken, post, problemOf
+  var randomToken = net.randomToken;
+  var post = net.post;
+  var problemOf = net.problemOf;
+
   var PROBLEM = "urn:pulse:problem:";
   var COOLDOWN = PROBLEM + "kiosk-cooldown";
   var CAP_REACHED = PROBLEM + "kiosk-cap-reached";
-  var TIMEOUT_MS = 20000;
   var SENDING = "Sending your rating...";
   var SWITCHED_OFF = "This tablet's link has been switched off. Ask your manager.";
   var OFFLINE = "Not sent: this tablet is offline. Please try again in a moment.";
   var NOT_SENT = "Not sent: Pulse could not take your rating just now. Please try again in a moment.";
-
-  function randomToken(bytes) {
-    var buffer = new Uint8Array(bytes);
-    crypto.getRandomValues(buffer);
-    var binary = "";
-    for (var i = 0; i < buffer.length; i++) binary += String.fromCharCode(buffer[i]);
-    return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  }
-
-  // Resolves with the response; rejects when no answer came or on a server error (5xx, error.server).
-  function post(url, body) {
-    var options = {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(body),
-      credentials: "omit",
-      cache: "no-store",
-      referrerPolicy: "no-referrer"
-    };
-    var timer = null;
-    if (window.AbortController) {
-      var controller = new AbortController();
-      options.signal = controller.signal;
-      timer = setTimeout(function () {
-        controller.abort();
-      }, TIMEOUT_MS);
-    }
-    return fetch(url, options).then(
-      function (response) {
-        clearTimeout(timer);
-        if (response.status >= 500) {
-          var error = new Error("server " + response.status);
-          error.server = true;
-          throw error;
-        }
-        return response;
-      },
-      function (error) {
-        clearTimeout(timer);
-        throw error;
-      }
-    );
-  }
-
-  function problemOf(response) {
-    return response.json().catch(function () {
-      return {};
-    });
-  }
 
   function whole(value, fallback) {
     var number = parseInt(value, 10);

@@ -3,10 +3,14 @@
 (function () {
   "use strict";
 
+  var net = window.PulseNet; // pulse-net.js: randomToken, post, problemOf
+  var randomToken = net.randomToken;
+  var post = net.post;
+  var problemOf = net.problemOf;
+
   var SECRET_KEY = "pulse.device-secret";
   var QUEUE_KEY = "pulse.queue";
   var MAX_AGE_SECONDS = 86400; // the server takes a saved rating for up to a day after the tap
-  var TIMEOUT_MS = 20000; // an answer slower than this is treated as lost (the retry is counted once)
   var PROBLEM = "urn:pulse:problem:";
   var ALREADY_RATED = PROBLEM + "already-rated";
   var REASONS_ALREADY_ADDED = PROBLEM + "reasons-already-added";
@@ -23,15 +27,6 @@
   var REASONS_TOO_MANY = "Choose up to 10 reasons.";
   var REASONS_NOT_SENT = "Your reasons could not be sent. Try again, or choose Skip.";
 
-  function randomToken(bytes) {
-    var buffer = new Uint8Array(bytes);
-    crypto.getRandomValues(buffer);
-    var binary = "";
-    for (var i = 0; i < buffer.length; i++) binary += String.fromCharCode(buffer[i]);
-    return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  }
-
-  // Storage can be switched off (private browsing): then the secret and the queue last for this visit only.
   var memory = { secret: null, queue: [] };
 
   // The device's random secret (32 bytes, 43 characters). It stays on this device and is never shown;
@@ -98,51 +93,9 @@
     return Math.max(0, Math.round((Date.now() - item.tapped_at) / 1000));
   }
 
-  // Resolves with the response; rejects when no answer came (offline, timed out) or on a server error (5xx),
-  // which the caller may retry with the same idempotency key.
-  function post(url, body) {
-    var options = {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(body),
-      credentials: "omit",
-      cache: "no-store",
-      referrerPolicy: "no-referrer"
-    };
-    var timer = null;
-    if (window.AbortController) {
-      var controller = new AbortController();
-      options.signal = controller.signal;
-      timer = setTimeout(function () {
-        controller.abort();
-      }, TIMEOUT_MS);
-    }
-    return fetch(url, options).then(
-      function (response) {
-        clearTimeout(timer);
-        if (response.status >= 500) {
-          var error = new Error("server " + response.status);
-          error.server = true;
-          throw error;
-        }
-        return response;
-      },
-      function (error) {
-        clearTimeout(timer);
-        throw error;
-      }
-    );
-  }
-
   function postWithRetry(url, body) {
     return post(url, body).catch(function () {
       return post(url, body); // one retry with the same key: the server counts it once
-    });
-  }
-
-  function problemOf(response) {
-    return response.json().catch(function () {
-      return {};
     });
   }
 

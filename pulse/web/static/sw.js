@@ -2,17 +2,17 @@
 
    It keeps the page's own files and the rating and privacy pages a phone has opened, nothing else. It never
    touches the API (/api/) or any POST: a rating is sent by the page itself, or saved there while offline.
-   Change VERSION whenever rate.css, rate.js or icon.svg change: the new worker then fetches them before it
+   Change VERSION whenever rate.css, pulse-net.js, rate.js or icon.svg change: the new worker then fetches them before it
    takes over. (Without that, a change still reaches a phone, one visit later: each file is served from the
    cache and fetched again behind the scenes.) */
 "use strict";
 
-var VERSION = "2026-11-1";
+var VERSION = "2026-11-2";
 var PREFIX = "pulse-";
 var STATIC_CACHE = PREFIX + "static-" + VERSION;
 // Pages are always fetched first and only read offline, so their cache outlives a new version.
 var PAGES_CACHE = PREFIX + "pages";
-var STATIC_ASSETS = ["/r/static/rate.css", "/r/static/rate.js", "/r/static/icon.svg"];
+var STATIC_ASSETS = ["/r/static/rate.css", "/r/static/pulse-net.js", "/r/static/rate.js", "/r/static/icon.svg"];
 // /r/<join code> and /r/<join code>/privacy. Join codes are at least 8 characters, so /r/sw.js is not one.
 var PAGE = /^\/r\/[A-Za-z0-9_-]{8,64}(\/privacy)?$/;
 
