@@ -48,6 +48,11 @@ ACTIONS = {
     "user.deactivate": "Deactivated an account",
     "user.reactivate": "Reactivated an account",
     "password.change": "Changed their password",
+    "user.set_password": "Set a new password (command line)",
+    "action.record": "Recorded an action (you said, we did)",
+    "action.withdraw": "Withdrew an action",
+    "alert_subscription.create": "Subscribed to alerts",
+    "alert_subscription.delete": "Unsubscribed from alerts",
 }
 
 
