@@ -23,3 +23,21 @@ def download(name: str) -> str:
 
 def download_button(name: str) -> str:
     return f"{name}-download-button"
+
+
+def spc_data(name: str) -> str:
+    """A store with an SPC chart's weeks and actions, so that changing the measure fetches nothing."""
+    return f"{name}-data"
+
+
+def measure(name: str) -> str:
+    """A store with the measure an SPC card shows."""
+    return f"{name}-measure"
+
+
+def measure_button(name: str, key: str) -> str:
+    return f"{name}-measure-{key.replace('_', '-')}"
+
+
+def actions(name: str) -> str:
+    return f"{name}-list"

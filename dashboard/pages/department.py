@@ -1,4 +1,4 @@
-"""A department's page: its weekly trend, its teams week by week, and the reasons given."""
+"""A department's page: its weekly trend, its SPC chart and actions, its teams week by week, and reasons."""
 
 from __future__ import annotations
 
@@ -7,8 +7,17 @@ from typing import Any
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import data, figures, ids
+from dashboard import data, figures, ids, spc
 from dashboard.components import WEEK_COLUMNS, chart_card, chosen_range, range_choice, to_csv
+from dashboard.spc_card import (
+    INTRO,
+    actions_card,
+    actions_list,
+    register_spc_callbacks,
+    spc_card,
+    spc_output_targets,
+    spc_outputs,
+)
 
 dash.register_page(
     __name__,
@@ -18,6 +27,8 @@ dash.register_page(
 )
 
 CHARTS = ("dept-trend", "dept-teams", "dept-reasons")
+SPC = "dept-spc"
+ACTIONS = "dept-actions"
 UNIT = "dept-unit"
 
 
@@ -38,6 +49,16 @@ def layout(department_id: str | None = None, weeks: str | None = None, **_query:
             range_choice(f"/dashboard/department/{unit}", chosen_range(weeks)),
             dcc.Store(id=ids.RANGE, data=chosen_range(weeks)),
             chart_card("dept-trend", "Week by week"),
+            spc_card(
+                SPC,
+                "Is anything really changing?",
+                f"{INTRO} A dotted line and a triangle mark a change the department made.",
+            ),
+            actions_card(
+                ACTIONS,
+                "What the department changed in answer to what staff said, most recent first. Each change "
+                "is marked on the chart above.",
+            ),
             chart_card(
                 "dept-teams",
                 "Teams week by week",
@@ -52,6 +73,8 @@ def layout(department_id: str | None = None, weeks: str | None = None, **_query:
 @callback(
     [Output(ids.graph(c), "figure") for c in CHARTS]
     + [Output(ids.summary(c), "children") for c in CHARTS]
+    + spc_output_targets(SPC)
+    + [Output(ids.actions(ACTIONS), "children")]
     + [Output(ids.DEPT_NOTICE, "children")],
     Input(ids.RANGE, "data"),
     State(UNIT, "data"),
@@ -61,7 +84,8 @@ def update_department_charts(choice: str, unit: int) -> list[Any]:
     if department is None:
         empty = figures.trend_figure([], "")
         notice = "There is no department at this address. Use the search above to find one."
-        return [empty, empty, empty, "", "", "", notice]
+        nothing = spc_outputs(spc.spc_data([], None))
+        return [empty, empty, empty, "", "", "", *nothing, actions_list([], departments=False), notice]
     name = department["name"]
     weeks = [w["iso_week"] for w in department["series"]]
     grid = [
@@ -75,14 +99,27 @@ def update_department_charts(choice: str, unit: int) -> list[Any]:
         figures.trend_summary(department["series"], name),
         figures.grid_summary(grid, weeks),
         figures.reasons_over_time_summary(department["reasons"], department["labels"]),
+        *spc_outputs(
+            spc.spc_data(
+                department["history"], _first_week(department["series"]), department["actions"], name=name
+            ),
+        ),
+        actions_list(spc.latest_actions(department["actions"]), departments=False),
         "",
     ]
+
+
+def _first_week(series: list[dict[str, Any]]) -> Any:
+    return series[0]["week_start"] if series else None
 
 
 def _iso(week: Any) -> str:
     from pulse.published import iso_week
 
     return iso_week(week)
+
+
+register_spc_callbacks(SPC)
 
 
 def _download(name: str, build: Any) -> None:

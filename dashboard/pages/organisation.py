@@ -1,4 +1,5 @@
-"""The organisation page, for all staff: this week, the trend, days and shifts, departments and reasons."""
+"""The organisation page, for all staff: this week, the trend and its SPC chart, what departments changed,
+days and shifts, departments and reasons."""
 
 from __future__ import annotations
 
@@ -7,12 +8,22 @@ from typing import Any
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import data, figures, ids
+from dashboard import data, figures, ids, spc
 from dashboard.components import WEEK_COLUMNS, chart_card, chosen_range, range_choice, to_csv
+from dashboard.spc_card import (
+    actions_card,
+    actions_list,
+    register_spc_callbacks,
+    spc_card,
+    spc_output_targets,
+    spc_outputs,
+)
 
 dash.register_page(__name__, path="/", title="Pulse - organisation morale", name="Organisation")
 
 CHARTS = ("org-week", "org-trend", "org-days", "org-departments", "org-reasons")
+SPC = "org-spc"
+ACTIONS = "org-actions"
 
 
 def layout(weeks: str | None = None, notfound: str | None = None, **_query: str) -> html.Div:
@@ -44,6 +55,12 @@ def layout(weeks: str | None = None, notfound: str | None = None, **_query: str)
                 "Week by week",
                 "Bars: the share of good, OK and tough shifts. Line: the net score (% good - % tough).",
             ),
+            spc_card(SPC, "Is anything really changing?"),
+            actions_card(
+                ACTIONS,
+                f"What departments changed in answer to what staff said: the latest "
+                f"{spc.ORGANISATION_ACTIONS}, most recent first. Each is marked on its department's chart.",
+            ),
             chart_card(
                 "org-days",
                 "Days and shifts in the latest week",
@@ -69,7 +86,9 @@ def layout(weeks: str | None = None, notfound: str | None = None, **_query: str)
 @callback(
     [Output(ids.graph(c), "figure") for c in CHARTS]
     + [Output(ids.summary(c), "children") for c in CHARTS]
-    + [Output(ids.ORG_TODAY, "children")],
+    + [Output(ids.ORG_TODAY, "children")]
+    + spc_output_targets(SPC)
+    + [Output(ids.actions(ACTIONS), "children")],
     Input(ids.RANGE, "data"),
 )
 def update_organisation_charts(choice: str) -> list[Any]:
@@ -88,7 +107,19 @@ def update_organisation_charts(choice: str) -> list[Any]:
         figures.funnel_summary(org["departments"], latest),
         figures.reasons_summary(org["reasons"]),
         figures.today_summary(org["today"]),
+        # Actions belong to departments: they mark and rebase their department's chart, not this one.
+        *spc_outputs(
+            spc.spc_data(
+                org["history"],
+                org["series"][0]["week_start"] if org["series"] else None,
+                name="The organisation",
+            ),
+        ),
+        actions_list(spc.latest_actions(org["actions"], spc.ORGANISATION_ACTIONS), departments=True),
     ]
+
+
+register_spc_callbacks(SPC)
 
 
 def _download(name: str, build: Any) -> None:

@@ -377,7 +377,9 @@ def _assurance(last: SpcPoint | None, direction: Direction, target: float | None
 def _bounds(length: int, rebase_at: Sequence[int]) -> list[tuple[int, int]]:
     if any(not 0 <= i < length for i in rebase_at):
         raise ValueError(f"rebase indices must lie in 0..{length - 1}")
-    starts = sorted({0, *rebase_at}) if length else []
+    if not length:
+        return []
+    starts = sorted({0, *rebase_at})
     return list(zip(starts, [*starts[1:], length], strict=True))
 
 

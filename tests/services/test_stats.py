@@ -710,3 +710,8 @@ def ptd_point_types(y: list[int], improvement: int) -> list[str]:
             continue
         result.append("special_cause_improvement" if v * improvement > 0 else "special_cause_concern")
     return result
+
+
+def test_an_empty_series_is_an_empty_chart() -> None:
+    for chart in (xmr_chart([], "up"), p_chart([], [], "down")):
+        assert chart.points == () and chart.variation is None
