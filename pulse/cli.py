@@ -96,6 +96,8 @@ def demo(weeks: int, seed: int, reset: bool, no_serve: bool, host: str | None, p
             for week_delta in bar:
                 demo_service.write_history(session, week_delta)
                 session.commit()
+        demo_service.seed_actions(session, organisation, end=yesterday)
+        session.commit()
         click.echo(demo_service.describe(session))
         from pulse.services.publication import publish_due
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from pulse.models import Department, OrgShiftTally, ReasonTag, ShiftBand, Team, TeamWeekTally
+from pulse.models import Action, Department, OrgShiftTally, ReasonTag, ShiftBand, Team, TeamWeekTally
 from pulse.services.demo_organisation import (
     DemoOrganisation,
     DemoTeam,
@@ -62,6 +62,47 @@ def plan_history(organisation: DemoOrganisation, *, end: dt.date, weeks: int, se
     return [
         _simulate_week(organisation, staff, reasons, current - dt.timedelta(weeks=n), end, n, rng)
         for n in range(weeks, -1, -1)
+    ]
+
+
+def seed_actions(session: Session, organisation: DemoOrganisation, *, end: dt.date) -> list[Action]:
+    """ "You said, we did" for the demo: the troubled department's answer, as its recovery begins (restarting
+    its SPC limits), and an everyday change elsewhere."""
+    from pulse.services.actions import record_action
+
+    departments = {d.name: d for d in session.scalars(select(Department))}
+    trouble = organisation.trouble
+    answered_on = week_start(end) - dt.timedelta(weeks=trouble.starts_weeks_ago - trouble.weeks)
+    elsewhere = next(name for name in sorted(departments) if name != trouble.department)
+    tags = {tag.label: tag.id for tag in session.scalars(select(ReasonTag))}
+    plans = [
+        (
+            trouble.department,
+            answered_on,
+            "Two more nurses on late and night shifts, and a bed manager on every shift.",
+            ["Staffing levels", "Bed pressures"],
+            True,
+        ),
+        (
+            elsewhere,
+            week_start(end) - dt.timedelta(weeks=10),
+            "Protected breaks: a break rota on every shift, and a quiet room.",
+            ["Breaks"],
+            False,
+        ),
+    ]
+    return [
+        record_action(
+            session,
+            department=departments[name],
+            taken_on=taken_on,
+            summary=summary,
+            reason_ids=[tags[label] for label in labels],
+            rebase=rebase,
+            recorded_by=None,
+            today=end,
+        )
+        for name, taken_on, summary, labels, rebase in plans
     ]
 
 

@@ -19,6 +19,7 @@ from pulse.services.demo import (
     describe,
     has_organisation,
     plan_history,
+    seed_actions,
     seed_organisation,
     write_history,
 )
@@ -275,3 +276,19 @@ def test_writing_the_history_stores_exactly_the_plan(session: Session) -> None:
     assert "3 shift bands, 12 reason tags" in summary
     assert f"Ratings stored: {total:,} over 4 ISO weeks" in summary
     assert f"shift dates {week_start(END) - dt.timedelta(weeks=3)} to {END}" in summary
+
+
+def test_the_demo_answers_its_troubled_department_with_a_rebasing_action(session: Session) -> None:
+    from pulse import published
+
+    organisation = seed_organisation(session, seed=SEED)
+    end = dt.date(2026, 11, 17)
+    actions = seed_actions(session, organisation, end=end)
+    session.commit()
+    shown = published.actions(session)
+    assert len(shown) == len(actions) == 2
+    answer = next(a for a in shown if a["rebase"])
+    assert answer["department"] == organisation.trouble.department
+    assert set(answer["reasons"]) == {"Staffing levels", "Bed pressures"}
+    weeks_ago = (week_start(end) - answer["week_start"]).days // 7
+    assert weeks_ago == organisation.trouble.starts_weeks_ago - organisation.trouble.weeks
