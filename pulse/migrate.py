@@ -6,7 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Engine
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, Engine
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -50,3 +52,13 @@ def check(engine: Engine) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
         command.check(config)
+
+
+def head_revision() -> str | None:
+    """The newest migration this installation ships (read once from the files; cheap to call again)."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def database_revision(connection: Connection) -> str | None:
+    """The migration the database is at, or None before the first one."""
+    return MigrationContext.configure(connection).get_current_revision()

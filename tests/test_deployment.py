@@ -77,7 +77,7 @@ def test_web_runs_gunicorn_after_a_successful_migration(compose: dict[str, Any])
     assert command[command.index("--config") + 1] == "gunicorn.conf.py"
     assert web["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert web["image"] == service(compose, "migrate")["image"], "migrate and web must run the same build"
-    assert "/api/openapi.json" in healthcheck_text(web)
+    assert "/readyz" in healthcheck_text(web)
     assert any(str(p).endswith(":8050") for p in web["ports"])
 
 
@@ -224,6 +224,9 @@ def test_compose_gunicorn_command_serves_pulse_without_an_access_log(server: Ser
     assert status == 200
     assert content_type == "application/json"
     assert "/api/v1/ratings" in json.loads(body)["paths"]
+    # What the compose healthcheck asks: up, and migrated to this version.
+    status, _, body = server.request("/readyz")
+    assert status == 200 and json.loads(body)["status"] == "ok"
 
     # The rating path itself, against the migrated database: an unknown team is a 404 problem, not a 500.
     rating = {"join_code": "no-such-team", "colour": "green", "device_secret": secrets.token_urlsafe(32)}

@@ -31,12 +31,14 @@ def init_api(app: Flask) -> ProblemApi:
     api = ProblemApi(app)
 
     from pulse.api.figures import blp as figures_blp
+    from pulse.api.health import blp as health_blp
     from pulse.api.ratings import blp as ratings_blp
     from pulse.api.structure import blp as structure_blp
 
     api.register_blueprint(ratings_blp)
     api.register_blueprint(structure_blp)
     api.register_blueprint(figures_blp)
+    api.register_blueprint(health_blp)
 
     @app.get("/api/docs/assets/<path:filename>")
     def swagger_ui_assets(filename: str):
