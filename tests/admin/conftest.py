@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
-from pulse.models import Department, Role, User
+from pulse.models import AuditEvent, Department, Role, User
 from pulse.services import accounts, structure
 from pulse.services.actions import record_action
 from tests.factories import Org, make_org
@@ -100,3 +102,20 @@ def signed_in(client: FlaskClient) -> Callable[[User], FlaskClient]:
         return client
 
     return as_user
+
+
+def post(client: FlaskClient, path: str, **data: object) -> TestResponse:
+    """Post a form as the signed-in browser would, with the session's CSRF token."""
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, "/admin/login")})
+
+
+def fresh(session: Session) -> None:
+    """Forget what the test's session holds, so that it reads what the requests committed."""
+    session.rollback()
+    session.expire_all()
+
+
+def audited(session: Session) -> list[tuple[str, str, str, dict[str, object]]]:
+    fresh(session)
+    events = session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+    return [(e.actor, e.action, e.target, e.detail) for e in events]

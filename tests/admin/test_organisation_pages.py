@@ -4,7 +4,6 @@ bad input is refused beside its field, and only administrators may make them."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -12,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from pulse.models import AuditEvent, DashboardAccess, PublishedWeek, ReasonTag, ShiftBand, SupportLink
+from pulse.models import DashboardAccess, PublishedWeek, ReasonTag, ShiftBand, SupportLink
 from pulse.services import organisation, structure
-from tests.admin.conftest import People, csrf_token, sign_in
+from tests.admin.conftest import People, audited, fresh, post, sign_in
 from tests.conftest import LONDON, FakeClock
 from tests.factories import add_week
 
@@ -22,22 +21,6 @@ K_RULE = (
     "Changing k applies to weeks published from now on. "
     "Weeks already published keep the k they were published with."
 )
-
-
-def post(client: FlaskClient, path: str, **data: Any) -> TestResponse:
-    return client.post(path, data={**data, "csrf_token": csrf_token(client, "/admin/login")})
-
-
-def fresh(session: Session) -> None:
-    """Forget what the test's session holds, so that it reads what the requests committed."""
-    session.rollback()
-    session.expire_all()
-
-
-def audited(session: Session) -> list[tuple[str, str, str, dict[str, object]]]:
-    fresh(session)
-    events = session.scalars(select(AuditEvent).order_by(AuditEvent.id))
-    return [(e.actor, e.action, e.target, e.detail) for e in events]
 
 
 def refused_field(response: TestResponse, field: str) -> None:

@@ -4,7 +4,6 @@ is audited without a password, and nobody can lock themselves or the organisatio
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from flask import Flask, request
@@ -19,25 +18,9 @@ from pulse.runtime import db_session
 from pulse.services import accounts
 from pulse.services import people as people_service
 from pulse.services.audit_log import record_change
-from tests.admin.conftest import PASSWORD, People, csrf_token, sign_in
+from tests.admin.conftest import PASSWORD, People, audited, csrf_token, fresh, post, sign_in
 
 NEW_PASSWORD = "a long and private passphrase"
-
-
-def post(client: FlaskClient, path: str, **data: Any) -> TestResponse:
-    return client.post(path, data={**data, "csrf_token": csrf_token(client, "/admin/login")})
-
-
-def fresh(session: Session) -> None:
-    """Forget what the test's session holds, so that it reads what the requests committed."""
-    session.rollback()
-    session.expire_all()
-
-
-def audited(session: Session) -> list[tuple[str, str, str, dict[str, object]]]:
-    fresh(session)
-    events = session.scalars(select(AuditEvent).order_by(AuditEvent.id))
-    return [(e.actor, e.action, e.target, e.detail) for e in events]
 
 
 def account(session: Session, email: str) -> User:

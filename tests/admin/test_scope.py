@@ -7,11 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pulse.models import AuditEvent, Team
-from tests.admin.conftest import People, csrf_token, sign_in
-
-
-def post(client: FlaskClient, path: str, **data: str):  # type: ignore[no-untyped-def]
-    return client.post(path, data={**data, "csrf_token": csrf_token(client, "/admin/")})
+from tests.admin.conftest import People, csrf_token, post, sign_in
 
 
 def team_department(session: Session, team_id: int) -> int:
