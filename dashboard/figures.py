@@ -8,6 +8,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from pulse.services import stats
+
 # Built on Okabe & Ito's colour-blind-safe palette (2008): bluish green and orange, with its vermillion
 # darkened so that amber and red stay well apart for deuteranopes too (tested by simulation). Colour is
 # never the only signal: each colour also has a word and a bar pattern.
@@ -23,13 +25,9 @@ SMALL_N = 30  # below this, shares are read with care and their interval is show
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """The Wilson score interval for a share, in percent."""
-    if n == 0:
-        return (0.0, 100.0)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (round(100 * max(0.0, centre - half), 1), round(100 * min(1.0, centre + half), 1))
+    """The Wilson score interval for a share, in percent to one decimal (stats.wilson_interval's)."""
+    lower, upper = stats.wilson_interval(successes, n, z)
+    return (round(100 * lower, 1), round(100 * upper, 1))
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360, bottom: int = 40) -> go.Figure:

@@ -45,6 +45,13 @@ def db_session(*, write: bool = False) -> Session:
     return g.db_session
 
 
+def public_base_url() -> str:
+    """The address staff reach Pulse at: PULSE_PUBLIC_URL, else the one this request came to."""
+    from flask import request
+
+    return runtime().settings.public_url.rstrip("/") or request.host_url.rstrip("/")
+
+
 def current_k(session: Session) -> int:
     """k for what is published from now on: the admin area's setting, else PULSE_MIN_GROUP_SIZE."""
     from pulse.services.organisation import minimum_group_size

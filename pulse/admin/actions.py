@@ -7,7 +7,7 @@ from typing import Any
 from flask import abort, redirect, render_template, request, url_for
 
 from pulse.admin import bp
-from pulse.admin.forms import FormRefused, read_form
+from pulse.admin.forms import FormRefused, errors_of, read_form
 from pulse.admin.security import actor, require_department, signed_in_required
 from pulse.models import Department
 from pulse.runtime import db_session, runtime
@@ -67,9 +67,7 @@ def record_action(department_id: int) -> Any:
         )
     except (FormRefused, InvalidInput) as refused:
         session.rollback()
-        errors = (
-            refused.errors if isinstance(refused, FormRefused) else {refused.field or "form": str(refused)}
-        )
+        errors = errors_of(refused)
         return _page(department, errors, 422, **request.form)
     record_change(
         session,

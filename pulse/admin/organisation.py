@@ -12,7 +12,7 @@ from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from pulse.admin import bp
-from pulse.admin.forms import FormRefused, read_form
+from pulse.admin.forms import FormRefused, errors_of, read_form
 from pulse.admin.security import actor, admin_required
 from pulse.models import DashboardAccess
 from pulse.runtime import current_k, db_session
@@ -53,10 +53,7 @@ def _page(
 def _refused(refused: FormRefused | InvalidInput, prefix: str = "") -> tuple[str, int]:
     """Show the page again with the posted values and each message beside its field."""
     db_session().rollback()
-    if isinstance(refused, FormRefused):
-        errors = {prefix + key: value for key, value in refused.errors.items()}
-    else:
-        errors = {prefix + (refused.field or "form"): str(refused)}
+    errors = errors_of(refused, prefix)
     values = {prefix + key: value.strip() for key, value in request.form.items() if key != "csrf_token"}
     return _page(errors, 422, values)
 

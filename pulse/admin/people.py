@@ -11,7 +11,7 @@ from typing import Any
 from flask import abort, redirect, render_template, request, url_for
 
 from pulse.admin import bp
-from pulse.admin.forms import FormRefused, read_form
+from pulse.admin.forms import FormRefused, errors_of, read_form
 from pulse.admin.security import actor, admin_required
 from pulse.models import AuditEvent, Role, User
 from pulse.runtime import db_session, runtime
@@ -54,13 +54,6 @@ ACTIONS = {
     "alert_subscription.create": "Subscribed to alerts",
     "alert_subscription.delete": "Unsubscribed from alerts",
 }
-
-
-def _errors(refused: FormRefused | InvalidInput, prefix: str = "") -> dict[str, str]:
-    if isinstance(refused, FormRefused):
-        return {prefix + key: value for key, value in refused.errors.items()}
-    field = refused.field or "form"
-    return {prefix + FIELD_IDS.get(field, field): str(refused)}
 
 
 def _user(user_id: int) -> User:
@@ -121,7 +114,7 @@ def create_user() -> Any:
             "new-role": request.form.get("role", ""),
             "new-department_ids": request.form.getlist("department_ids"),
         }
-        return _users_page(_errors(refused, "new-"), 422, values=values)
+        return _users_page(errors_of(refused, "new-", FIELD_IDS), 422, values=values)
     record_change(
         session,
         actor(),
@@ -168,7 +161,7 @@ def set_user_departments(user_id: int) -> Any:
         abort(403, str(exc))
     except (FormRefused, InvalidInput) as refused:
         session.rollback()
-        return _user_page(_user(user_id), _errors(refused), 422)
+        return _user_page(_user(user_id), errors_of(refused, field_ids=FIELD_IDS), 422)
     after = [d.name for d in person.departments]
     if after != before:
         record_change(session, actor(), "user.set_departments", person.email, before=before, after=after)
@@ -192,7 +185,7 @@ def set_user_active(user_id: int) -> Any:
         abort(403, str(exc))
     except (FormRefused, InvalidInput) as refused:
         session.rollback()
-        return _user_page(_user(user_id), _errors(refused), 422)
+        return _user_page(_user(user_id), errors_of(refused, field_ids=FIELD_IDS), 422)
     session.commit()
     return redirect(
         url_for("admin.user", user_id=user_id, done="active" if person.active else "inactive"), code=303

@@ -8,10 +8,10 @@ from typing import Any
 from flask import Response, abort, redirect, render_template, request, url_for
 
 from pulse.admin import bp
-from pulse.admin.forms import FormRefused, read_form
+from pulse.admin.forms import FormRefused, errors_of, read_form
 from pulse.admin.security import actor, admin_required, require_department, require_team, signed_in_required
 from pulse.models import Department, Team
-from pulse.runtime import db_session, runtime
+from pulse.runtime import db_session, public_base_url, runtime
 from pulse.schemas.admin import DepartmentForm, KioskForm, MoveTeamForm, TeamForm
 from pulse.services import accounts, kiosk, structure, structure_edit
 from pulse.services.audit_log import record_change
@@ -67,7 +67,7 @@ def create_department() -> Any:
         department = structure_edit.create_department(session, data["name"])
     except (FormRefused, InvalidInput) as refused:
         db_session().rollback()
-        return _home(_errors(refused), 422)
+        return _home(errors_of(refused), 422)
     record_change(session, actor(), "department.create", department.name)
     session.commit()
     return redirect(url_for("admin.home", _anchor=f"department-{department.id}"), code=303)
@@ -83,7 +83,7 @@ def update_department(department_id: int) -> Any:
         structure_edit.update_department(db_session(), department, name=data["name"], active=data["active"])
     except (FormRefused, InvalidInput) as refused:
         db_session().rollback()
-        return _home(_errors(refused, prefix=f"department-{department_id}-"), 422)
+        return _home(errors_of(refused, prefix=f"department-{department_id}-"), 422)
     record_change(
         db_session(),
         actor(),
@@ -106,7 +106,7 @@ def create_team(department_id: int) -> Any:
         team = structure_edit.create_team(db_session(), department, data["name"], data["headcount"])
     except (FormRefused, InvalidInput) as refused:
         db_session().rollback()
-        return _home(_errors(refused, prefix=f"new-team-{department_id}-"), 422)
+        return _home(errors_of(refused, prefix=f"new-team-{department_id}-"), 422)
     record_change(
         db_session(), actor(), "team.create", f"{department.name} / {team.name}", headcount=team.headcount
     )
@@ -135,8 +135,7 @@ def _team_page(team: Team, errors: dict[str, str] | None = None, status: int = 2
 
 
 def _public_link(path: str) -> str:
-    base = runtime().settings.public_url.rstrip("/") or request.host_url.rstrip("/")
-    return base + path
+    return public_base_url() + path
 
 
 @bp.get("/teams/<int:team_id>")
@@ -160,7 +159,7 @@ def update_team(team_id: int) -> Any:
         )
     except (FormRefused, InvalidInput) as refused:
         db_session().rollback()
-        return _team_page(_team(team_id), _errors(refused), 422)
+        return _team_page(_team(team_id), errors_of(refused), 422)
     record_change(db_session(), actor(), "team.update", found.name, before=before, after=data)
     db_session().commit()
     return redirect(url_for("admin.team", team_id=team_id, done="saved"), code=303)
@@ -182,7 +181,7 @@ def move_team(team_id: int) -> Any:
         structure_edit.move_team(db_session(), found, target)
     except InvalidInput as refused:
         db_session().rollback()
-        return _team_page(_team(team_id), _errors(refused), 422)
+        return _team_page(_team(team_id), errors_of(refused), 422)
     record_change(db_session(), actor(), "team.move", found.name, source=source, to=target.name)
     db_session().commit()
     return redirect(url_for("admin.team", team_id=team_id, done="moved"), code=303)
@@ -255,9 +254,3 @@ def import_structure_csv() -> Any:
     record_change(session, actor(), "structure.import", upload.filename, rows=len(rows))
     session.commit()
     return _home(import_report=report)
-
-
-def _errors(refused: FormRefused | InvalidInput, prefix: str = "") -> dict[str, str]:
-    if isinstance(refused, FormRefused):
-        return {prefix + key: value for key, value in refused.errors.items()}
-    return {prefix + (refused.field or "form"): str(refused)}

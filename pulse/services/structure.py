@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from pulse.models import Department, ReasonTag, ShiftBand, SupportLink, Team
+from pulse.services.errors import InvalidInput
 
 # 12 random bytes = 96 bits, 16 URL-safe characters: short enough for a QR code, far beyond guessing.
 JOIN_CODE_BYTES = 12
@@ -103,15 +104,24 @@ def add_reason_tag(session: Session, label: str) -> ReasonTag:
 SUPPORT_LINK_SCHEMES = ("https://", "http://", "tel:", "mailto:")
 
 
+def check_support_link_url(url: str) -> None:
+    """Raise InvalidInput (naming "url") unless `url` is a whole https, http, tel or mailto address."""
+    if not url.startswith(SUPPORT_LINK_SCHEMES) or any(c.isspace() for c in url):
+        raise InvalidInput(
+            "The link must start with https://, http://, tel: or mailto:, with no spaces.", "url"
+        )
+    if url.endswith(("://", ":")):
+        raise InvalidInput("Enter the whole address, like https://wellbeing.example.nhs.uk.", "url")
+
+
 def add_support_link(session: Session, label: str, url: str, description: str = "") -> SupportLink:
-    """A place to find support, listed after a tough shift. Raises ValueError for an unusable link."""
+    """A place to find support, listed after a tough shift. Raises InvalidInput for an unusable link."""
     label, url, description = label.strip(), url.strip(), description.strip()
     if not label:
-        raise ValueError("Give the link a label, such as 'Staff wellbeing service'.")
-    if not url.startswith(SUPPORT_LINK_SCHEMES):
-        raise ValueError("The link must start with https://, http://, tel: or mailto:.")
+        raise InvalidInput("Give the link a label, such as 'Staff wellbeing service'.", "label")
+    check_support_link_url(url)
     if session.scalar(select(SupportLink.id).where(SupportLink.label == label)) is not None:
-        raise ValueError(f"There is already a support link labelled {label!r}.")
+        raise InvalidInput(f"There is already a support link labelled {label!r}.", "label")
     position = (session.scalar(select(func.max(SupportLink.position))) or 0) + 1
     link = SupportLink(label=label, url=url, description=description, position=position)
     session.add(link)

@@ -6,11 +6,11 @@ import io
 from typing import TYPE_CHECKING
 
 import segno
-from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, render_template, url_for
 from markupsafe import Markup
 
 from pulse.access import mark_device_joined
-from pulse.runtime import current_k, db_session, runtime
+from pulse.runtime import current_k, db_session, public_base_url, runtime
 from pulse.services.kiosk import WEAKER_GUARANTEE, find_team_by_kiosk_token
 from pulse.services.structure import find_team_by_join_code, list_reason_tags, list_support_links
 
@@ -133,8 +133,7 @@ def poster_page(join_code: str) -> str:
 
 
 def rating_link(join_code: str) -> str:
-    base = runtime().settings.public_url.rstrip("/") or request.host_url.rstrip("/")
-    return f"{base}{url_for('web.rating_page', join_code=join_code)}"
+    return f"{public_base_url()}{url_for('web.rating_page', join_code=join_code)}"
 
 
 def qr_svg(text: str) -> Markup:
