@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pulse.config import Settings
 from pulse.db import ensure_sqlite_directory, make_engine, make_session_factory
@@ -28,8 +29,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     ensure_sqlite_directory(settings.database_url)
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    read_engine, read_sessions = None, None
+    if settings.read_database_url:
+        # Published figures only, read-only on PostgreSQL (as a hot standby is anyway): nothing writes there.
+        read_engine = make_engine(settings.read_database_url, pool_size=settings.db_pool_size)
+        read_engine = read_engine.execution_options(postgresql_readonly=True)
+        read_sessions = make_session_factory(read_engine)
     app.extensions["pulse"] = Runtime(
-        settings, engine, make_session_factory(engine), make_session_factory(engine, write=True), now
+        settings,
+        engine,
+        make_session_factory(engine),
+        make_session_factory(engine, write=True),
+        now,
+        read_engine=read_engine,
+        read_session_factory=read_sessions,
     )
     app.teardown_appcontext(close_db_session)
 
@@ -49,6 +62,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         from dashboard import create_dash
 
         create_dash(app)
+    if settings.proxy_hops:
+        # Behind reverse proxies, the client's address and scheme are the ones they forward: rate limits then
+        # count each client, not the proxy. Only as many hops as configured are trusted (PULSE_PROXY_HOPS).
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     # The app's many long-lived objects (routes, schemas, Dash components) need never be collected; freezing
     # them keeps full garbage collections from pausing requests for tens of milliseconds.
     gc.freeze()

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse_many
+
 DEFAULT_SECRET_KEY = "pulse-development-secret-change-me"  # noqa: S105 - refused in production
 MIN_K = 5
 ENVIRONMENTS = ("development", "production", "test")
@@ -31,6 +33,8 @@ class Settings:
     secret_key: str = DEFAULT_SECRET_KEY
     data_dir: Path = field(default_factory=_default_data_dir)
     database_url: str = ""
+    # A read replica for published figures (the figures API and the dashboard); "": read from the primary.
+    read_database_url: str = ""
     db_pool_size: int = 5
     timezone: str = "Europe/London"
     min_group_size: int = 10
@@ -39,8 +43,14 @@ class Settings:
     public_url: str = ""  # the address staff use, printed in poster QR codes; default: the request's own
     kiosk_cooldown_seconds: int = 10  # shortest time between two taps on a shared ward tablet
     kiosk_reset_seconds: int = 5  # how long a kiosk shows its thank-you before the next person can see it
-    # Where login rate limits are counted: memory:// (one process) or redis://host:6379/0 (shared by workers).
+    # Where rate limits (failed sign-ins, ratings) are counted: memory:// (one process) or redis://host:6379/0
+    # (shared by workers).
     ratelimit_storage_url: str = "memory://"
+    # Requests per client address per period to the rating endpoints, all together (flask-limiter's notation).
+    # Generous: a whole site often shares one NAT address at shift change. "off" (or "") switches it off.
+    rating_rate_limit: str = "1200/minute"
+    # How many reverse proxies in front of Pulse set X-Forwarded-For and -Proto (werkzeug ProxyFix); 0: none.
+    proxy_hops: int = 0
     # Single sign-on through OpenID Connect; all three set, or none.
     oidc_issuer: str = ""
     oidc_client_id: str = ""
@@ -85,6 +95,12 @@ class Settings:
             raise ConfigError("PULSE_KIOSK_RESET_SECONDS must be between 1 and 60")
         if not self.ratelimit_storage_url.startswith(("memory://", "redis://", "rediss://")):
             raise ConfigError("PULSE_RATELIMIT_STORAGE_URL must be memory:// or a redis:// URL")
+        if self.rating_limit and not _is_rate(self.rating_limit):
+            raise ConfigError(
+                f"PULSE_RATING_RATE_LIMIT must be a rate like 1200/minute, or off: not {self.rating_limit!r}"
+            )
+        if not 0 <= self.proxy_hops <= 10:
+            raise ConfigError("PULSE_PROXY_HOPS must be between 0 (no proxy) and 10")
         oidc = (self.oidc_issuer, self.oidc_client_id, self.oidc_client_secret)
         if any(oidc) and not all(oidc):
             raise ConfigError(
@@ -97,6 +113,10 @@ class Settings:
             raise ConfigError("PULSE_SMTP_SECURITY must be starttls, ssl or none")
         if not 1 <= self.smtp_port <= 65535:
             raise ConfigError("PULSE_SMTP_PORT must be a port number")
+        if self.read_database_url and self.read_database_url.startswith("sqlite") != self.is_sqlite:
+            raise ConfigError(
+                "PULSE_READ_DATABASE_URL must be a replica of PULSE_DATABASE_URL: the same kind of database"
+            )
         if self.workers < 1:
             raise ConfigError("PULSE_WORKERS must be at least 1")
         if self.db_pool_size < 1:
@@ -105,6 +125,12 @@ class Settings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"PULSE_TIMEZONE {self.timezone!r} is not a known IANA time zone") from exc
+
+    @property
+    def rating_limit(self) -> str:
+        """The rate limit on the rating endpoints, or "" when it is switched off."""
+        value = self.rating_rate_limit.strip()
+        return "" if value.lower() == "off" else value
 
     @property
     def sso_enabled(self) -> bool:
@@ -146,6 +172,14 @@ class Settings:
         shown["oidc_client_secret"] = "(set)" if self.oidc_client_secret else "(not set)"
         shown["smtp_password"] = "(set)" if self.smtp_password else "(not set)"
         return shown
+
+
+def _is_rate(value: str) -> bool:
+    """A rate in flask-limiter's notation ("1200/minute", "20 per second; 1000/hour"), none of them 0."""
+    try:
+        return all(item.amount >= 1 for item in parse_many(value))
+    except ValueError:
+        return False
 
 
 def _convert(name: str, type_name: Any, raw: str) -> Any:

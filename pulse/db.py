@@ -23,7 +23,9 @@ class Base(DeclarativeBase):
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """An engine for PostgreSQL (psycopg 3) or SQLite, tuned for many small write transactions."""
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    # No pre-ping: it costs a round trip per request. After a database restart the first statement on each
+    # stale connection fails instead (answered 503 with Retry-After) and SQLAlchemy then replaces the pool.
+    kwargs: dict[str, Any] = {"pool_pre_ping": False}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
@@ -53,9 +55,18 @@ def _begin(connection: Any) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
-    """Sessions for reading, or (write=True) for read-then-write work such as recording a rating."""
+def make_session_factory(
+    engine: Engine, *, write: bool = False, autocommit: bool = False
+) -> sessionmaker[Session]:
+    """Sessions for reading, or (write=True) for read-then-write work such as recording a rating.
+
+    autocommit=True is for work whose every write is one atomic statement (a rating on PostgreSQL): each
+    statement commits as it runs, which saves the BEGIN and COMMIT round trips. SQLite ignores it: there the
+    writes take several statements and need their transaction.
+    """
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write else engine
+    if autocommit and engine.dialect.name != "sqlite":
+        bind = bind.execution_options(isolation_level="AUTOCOMMIT")
     return sessionmaker(bind=bind, expire_on_commit=False)
 
 

@@ -28,6 +28,9 @@ class Runtime:
     session_factory: sessionmaker[Session]
     write_session_factory: sessionmaker[Session]
     now: Callable[[], dt.datetime] = utcnow
+    # A read replica (PULSE_READ_DATABASE_URL) for published figures; None: they are read from the primary.
+    read_engine: Engine | None = None
+    read_session_factory: sessionmaker[Session] | None = None
 
 
 def runtime() -> Runtime:
@@ -59,16 +62,29 @@ def current_k(session: Session) -> int:
     return minimum_group_size(session, runtime().settings.min_group_size)
 
 
-def published_session() -> Session:
-    """The request's session, after publishing any week that has become due: what readers of figures use.
+def read_session() -> Session:
+    """The request's session for published figures: on the read replica when one is set, else db_session()."""
+    factory = runtime().read_session_factory
+    if factory is None:
+        return db_session()
+    if "read_session" not in g:
+        g.read_session = factory()
+    return g.read_session
 
-    Publishing happens in a short writing session of its own; the returned session only reads.
+
+def published_session() -> Session:
+    """The session that readers of figures use, after publishing any week that has become due.
+
+    Publishing happens in a short writing session of its own, always on the primary; the returned session only
+    reads, from the replica when there is one. A replica decides what is due as it stands: while it lags, it
+    may ask for a week the primary has just published (publish_due then finds nothing due and writes nothing),
+    and the session returned may not show the newest week yet.
     """
     from pulse.services.publication import due_weeks, publish_due
 
     rt = runtime()
     settings = rt.settings
-    session = db_session()
+    session = read_session()
     grace = dt.timedelta(minutes=settings.grace_minutes)
     if due_weeks(session, rt.now(), settings.tz, grace):
         session.rollback()  # end the read snapshot, so later reads see the new weeks
@@ -88,18 +104,18 @@ def take_today_steps() -> dt.date:
 
     rt = runtime()
     settings = rt.settings
-    session = db_session()
-    k = current_k(session)
-    day, due = due_steps(session, rt.now(), settings.tz, k)
+    session = read_session()
+    day, due = due_steps(session, rt.now(), settings.tz, current_k(session))
     if due:
         session.rollback()  # end the read snapshot, so the next read sees the step just taken
         with rt.write_session_factory() as writer:
-            take_due_steps(writer, rt.now(), settings.tz, k)
+            take_due_steps(writer, rt.now(), settings.tz, current_k(writer))
             writer.commit()
     return day
 
 
 def close_db_session(_exc: BaseException | None = None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    for name in ("db_session", "read_session"):
+        session = g.pop(name, None)
+        if session is not None:
+            session.close()

@@ -77,3 +77,43 @@ def test_alembic_command_line_uses_pulse_settings(empty_database_url: str) -> No
         )
         assert result.returncode == 0, result.stderr
     assert table_names(empty_database_url) == set(Base.metadata.tables)
+
+
+def test_org_shift_slots_keep_every_rating_both_ways(empty_database_url: str) -> None:
+    """0006 makes existing shift tallies slot 0; going back adds each shift's slots up into one row."""
+    engine = make_engine(empty_database_url)
+    try:
+        migrate.upgrade(engine, "0005_actions")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO shift_band (id, name, start_time, end_time, active) "
+                    "VALUES (1, 'Early', '07:00:00', '15:00:00', true)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO org_shift_tally (shift_date, band_id, red, amber, green) "
+                    "VALUES ('2026-11-18', 1, 1, 2, 3), ('2026-11-19', 1, 0, 0, 1)"
+                )
+            )
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            rows = conn.execute(
+                text("SELECT shift_date, slot, red, amber, green FROM org_shift_tally ORDER BY shift_date")
+            ).all()
+            assert [tuple(r[1:]) for r in rows] == [(0, 1, 2, 3), (0, 0, 0, 1)]
+            conn.execute(
+                text(
+                    "INSERT INTO org_shift_tally (shift_date, band_id, slot, red, amber, green) "
+                    "VALUES ('2026-11-18', 1, 7, 10, 20, 30), ('2026-11-18', 1, 31, 100, 0, 0)"
+                )
+            )
+        migrate.downgrade(engine, "0005_actions")
+        with engine.begin() as conn:
+            rows = conn.execute(
+                text("SELECT red, amber, green FROM org_shift_tally ORDER BY shift_date")
+            ).all()
+        assert [tuple(r) for r in rows] == [(111, 22, 33), (0, 0, 1)]
+    finally:
+        engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, request, send_from_directory
 from sqlalchemy.exc import DBAPIError
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from pulse.api.problems import ProblemApi, handle_database_unavailable, problem
 
@@ -46,10 +47,16 @@ def init_api(app: Flask) -> ProblemApi:
 
     @app.before_request
     def require_json_body():
-        if request.path.startswith("/api/") and request.method in JSON_METHODS and not request.is_json:
+        if not (request.path.startswith("/api/") and request.method in JSON_METHODS):
+            return None
+        if not request.is_json:
             return problem(
                 415, errors={"body": ["Send JSON with the header Content-Type: application/json."]}
             )
+        limit = request.max_content_length
+        if request.content_length is None and limit and len(request.get_data(cache=True)) >= limit:
+            # A chunked body (no Content-Length) is cut off at the limit, silently: refuse it instead.
+            raise RequestEntityTooLarge()
         return None
 
     app.register_error_handler(DBAPIError, handle_database_unavailable)

@@ -31,6 +31,7 @@ from pulse.schemas.figures import (
     WeekReasonsSchema,
 )
 from pulse.schemas.problem import ProblemSchema
+from pulse.schemas.structure import ID_IN_PATH
 from pulse.services import structure
 
 blp = Blueprint(
@@ -95,7 +96,7 @@ class OrganisationWeeks(MethodView):
         return _answer(published.weekly_series, query)
 
 
-@blp.route("/<any(departments, teams):kind>/<int:unit_id>/weeks")
+@blp.route(f"/<any(departments, teams):kind>/<{ID_IN_PATH}:unit_id>/weeks")
 class UnitWeeks(MethodView):
     @blp.arguments(WeekRangeSchema, location="query", unknown=RAISE)
     @blp.response(200, WeekFiguresSchema(many=True))
@@ -134,7 +135,7 @@ class OrganisationReasons(MethodView):
         return _answer(published.reason_counts, query)
 
 
-@blp.route("/<any(departments, teams):kind>/<int:unit_id>/reasons")
+@blp.route(f"/<any(departments, teams):kind>/<{ID_IN_PATH}:unit_id>/reasons")
 class UnitReasons(MethodView):
     @blp.arguments(WeekRangeSchema, location="query", unknown=RAISE)
     @blp.response(200, WeekReasonsSchema(many=True))

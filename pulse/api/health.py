@@ -10,6 +10,7 @@ from flask import Response, json
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from pulse import migrate
@@ -48,22 +49,47 @@ class Health(MethodView):
         return _answer(200, {"status": "ok", "database": "ok"})
 
 
+def _revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return migrate.database_revision(connection)
+
+
+def _replica_state(engine: Engine, head: str | None) -> tuple[str, str | None]:
+    """The read replica's state ("ok" when it answers at this version's migration) and its migration."""
+    try:
+        current = _revision(engine)
+    except SQLAlchemyError as error:
+        log.warning("readiness check: read replica unavailable (%s)", type(error).__name__)
+        return "unreachable", None
+    # A replica gets its migrations by replaying the primary's: they are never run on it.
+    return ("ok" if current == head else "not at the expected migration"), current
+
+
 @blp.route("/readyz")
 class Ready(MethodView):
-    @blp.response(200, description="Ready for traffic: the database answers and is migrated to this version")
+    @blp.response(
+        200,
+        description="Ready for traffic: the database answers and is migrated to this version (status "
+        '"degraded" when a read replica does not: ratings are still taken, figures are not)',
+    )
     @blp.alt_response(503, description="Not ready: no database, or its migrations are behind or ahead")
     def get(self) -> Response:
-        """Readiness: the database answers and its schema is the one this version expects"""
+        """Readiness: the database (and any read replica) answers with the schema this version expects"""
         head = _head()
+        rt = runtime()
         try:
-            with runtime().engine.connect() as connection:
-                current = migrate.database_revision(connection)
+            current = _revision(rt.engine)
         except SQLAlchemyError as error:
             log.warning("readiness check: database unavailable (%s)", type(error).__name__)
             return _answer(503, {"status": "unavailable", "database": "unreachable"})
-        body = {"status": "ok", "database": "ok", "migration": current, "expected": head}
+        body: dict[str, Any] = {"status": "ok", "database": "ok", "migration": current, "expected": head}
         if current != head:
             body["status"] = "not ready"
             body["database"] = "run `alembic upgrade head`" if current is not None else "not migrated"
-            return _answer(503, body)
-        return _answer(200, body)
+        if rt.read_engine is not None:
+            # The replica serves published figures only. Without it the figures fail (503), but ratings go on,
+            # so the instance stays in its load balancer: "degraded", for monitoring to page on.
+            body["replica"], body["replica_migration"] = _replica_state(rt.read_engine, head)
+            if body["replica"] != "ok" and body["status"] == "ok":
+                body["status"] = "degraded"
+        return _answer(503 if body["status"] == "not ready" else 200, body)

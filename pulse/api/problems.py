@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json as stdlib_json
 import logging
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Response, json, request
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from sqlalchemy.exc import DBAPIError, OperationalError
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -24,8 +27,9 @@ DETAILS = {
     415: "Send JSON with the header Content-Type: application/json.",
     422: "Some fields are missing or not valid; see errors.",
     429: "Too many requests. Please wait and try again.",
-    500: "Something went wrong on our side. Your request was not counted; please try again.",
-    503: "Pulse is briefly unavailable. Your request was not counted; please try again shortly.",
+    # A rating whose answer was lost may still have been counted: resending it is safe (its idempotency key).
+    500: "Something went wrong on our side. Please try again: a rating sent again is never counted twice.",
+    503: "Pulse is briefly unavailable. Please try again soon: a rating sent again is never counted twice.",
 }
 
 
@@ -59,11 +63,14 @@ def _title(status: int) -> str:
 
 
 def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """webargs/marshmallow messages -> {"field.sub": [messages]}, dropping the location ("json", "query")."""
+    """webargs/marshmallow messages -> {"field.sub": [messages]}, dropping the location ("json", "query").
+
+    marshmallow's "_schema" (the input as a whole, e.g. a JSON array where an object belongs) is named "body".
+    """
     if isinstance(messages, dict):
         flat: dict[str, list[str]] = {}
         for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            name = f"{prefix}.{key}" if prefix else ("body" if key == "_schema" else str(key))
             flat.update(flatten_errors(value, name))
         return flat
     if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
@@ -81,10 +88,57 @@ def _merge_locations(messages: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+class JsonBodyParser(FlaskParser):
+    """webargs' parser, refusing with 400 (never 500) the JSON that Python will not build: nesting deeper than
+    its recursion limit, or an integer of more than 4,300 digits. Both fit in a small body."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except stdlib_json.JSONDecodeError:
+            raise
+        except (RecursionError, ValueError) as error:
+            raise stdlib_json.JSONDecodeError(type(error).__name__, "(the body)", 0) from error
+
+
+class ProblemBlueprint(Blueprint):
+    """A blueprint whose JSON bodies are read by JsonBodyParser."""
+
+    ARGUMENTS_PARSER = JsonBodyParser()
+
+
+class ProblemContentPlugin(BasePlugin):
+    """Documents every error response with the content type it is sent with: application/problem+json."""
+
+    def response_helper(self, response: dict[str, Any], **_: Any) -> dict[str, Any] | None:
+        # flask-smorest's shared responses (422, the default error, ...) all carry the problem schema.
+        return _as_problem(response)
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any
+    ) -> None:
+        for operation in (operations or {}).values():
+            for status, response in operation.get("responses", {}).items():
+                if isinstance(response, dict) and (status == "default" or int(status) >= 400):
+                    response.update(_as_problem(response) or {})
+
+
+def _as_problem(response: dict[str, Any]) -> dict[str, Any] | None:
+    content = response.get("content")
+    if not content or "application/json" not in content:
+        return None
+    relabel = {"application/json": PROBLEM_MIME}
+    return {"content": {relabel.get(kind, kind): body for kind, body in content.items()}}
+
+
 class ProblemApi(Api):
     """flask-smorest's Api, answering errors as problem details (and documenting them so)."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, **options: Any) -> None:
+        options["extra_plugins"] = [*options.get("extra_plugins", ()), ProblemContentPlugin()]
+        super()._init_spec(**options)
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         if not request.path.startswith("/api/"):

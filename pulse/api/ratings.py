@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Response
+from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from sqlalchemy.orm import Session, sessionmaker
 
-from pulse.api.problems import problem
+from pulse.api.problems import ProblemBlueprint, problem
+from pulse.api.rate_limits import RETRY_AFTER_HEADER, TOO_MANY, rating_rate_limited
+from pulse.db import make_session_factory
 from pulse.runtime import db_session, runtime
 from pulse.schemas.problem import ProblemSchema
 from pulse.schemas.ratings import (
@@ -21,17 +24,19 @@ from pulse.schemas.ratings import (
     ReasonsInSchema,
     ReasonsOutSchema,
 )
+from pulse.services.keys import KeyCache
 from pulse.services.kiosk import KioskCooldown, KioskRequest, record_kiosk_rating
 from pulse.services.ratings import (
     Clock,
     RatingRefused,
     RatingRequest,
     ReasonsRequest,
+    StaleKey,
     add_reasons,
     record_rating,
 )
 
-blp = Blueprint("ratings", __name__, url_prefix="/api/v1", description="Submit an end-of-shift rating")
+blp = ProblemBlueprint("ratings", __name__, url_prefix="/api/v1", description="Submit an end-of-shift rating")
 T = TypeVar("T")
 
 
@@ -40,9 +45,25 @@ def _clock() -> Clock:
     return Clock(settings.tz, dt.timedelta(minutes=settings.grace_minutes))
 
 
-def _commit_or_problem(record: Callable[[Any], T]) -> T | Response:
+@dataclass(frozen=True)
+class _RatingPath:
+    """Per app: autocommit sessions for ratings (each is one statement on PostgreSQL), and the keys seen."""
+
+    sessions: sessionmaker[Session]
+    key_cache: KeyCache
+
+
+def _rating_path() -> _RatingPath:
+    path = current_app.extensions.get("pulse.rating_path")
+    if path is None:
+        sessions = make_session_factory(runtime().engine, write=True, autocommit=True)
+        path = current_app.extensions["pulse.rating_path"] = _RatingPath(sessions, KeyCache())
+    return path
+
+
+def _commit_or_problem(record: Callable[[Any], T], session: Session | None = None) -> T | Response:
     """Run `record` in a writing session: commit what it did, or roll back and answer its refusal."""
-    session = db_session(write=True)
+    session = session or db_session(write=True)
     try:
         result = record(session)
     except RatingRefused as refused:
@@ -67,7 +88,8 @@ def _commit_or_problem(record: Callable[[Any], T]) -> T | Response:
 
 @blp.route("/ratings")
 class Ratings(MethodView):
-    @blp.arguments(RatingInSchema)
+    @rating_rate_limited
+    @blp.arguments(RatingInSchema())
     @blp.response(
         201,
         RatingOutSchema,
@@ -81,6 +103,7 @@ class Ratings(MethodView):
     )
     @blp.alt_response(413, schema=ProblemSchema, description="Body too large")
     @blp.alt_response(415, schema=ProblemSchema, description="Not JSON")
+    @blp.alt_response(429, schema=ProblemSchema, description=TOO_MANY, headers=RETRY_AFTER_HEADER)
     def post(self, data: dict[str, Any]) -> Any:
         """Rate the shift that is ending
 
@@ -96,9 +119,22 @@ class Ratings(MethodView):
             reason_ids=tuple(data["reasons"]),
             age_seconds=data["age_seconds"],
         )
-        receipt = _commit_or_problem(
-            lambda session: record_rating(session, request, now=runtime().now(), clock=_clock())
-        )
+        path = _rating_path()
+
+        def record(session: Session) -> Any:
+            try:
+                return record_rating(
+                    session, request, now=runtime().now(), clock=_clock(), key_cache=path.key_cache
+                )
+            except StaleKey:  # a key this process remembered was purged: forget them all and count afresh
+                session.rollback()
+                path.key_cache.clear()
+                return record_rating(
+                    session, request, now=runtime().now(), clock=_clock(), key_cache=path.key_cache
+                )
+
+        with path.sessions() as session:
+            receipt = _commit_or_problem(record, session)
         if isinstance(receipt, Response):
             return receipt
         return {"status": "recorded", "shift_date": receipt.shift_date, "shift_band": receipt.band_name}
@@ -106,7 +142,8 @@ class Ratings(MethodView):
 
 @blp.route("/ratings/reasons")
 class RatingReasons(MethodView):
-    @blp.arguments(ReasonsInSchema)
+    @rating_rate_limited
+    @blp.arguments(ReasonsInSchema())
     @blp.response(200, ReasonsOutSchema, description="The reasons were added to the team's week")
     @blp.alt_response(404, schema=ProblemSchema, description="Unknown join code, or no such rating")
     @blp.alt_response(
@@ -114,6 +151,7 @@ class RatingReasons(MethodView):
     )
     @blp.alt_response(413, schema=ProblemSchema, description="Body too large")
     @blp.alt_response(415, schema=ProblemSchema, description="Not JSON")
+    @blp.alt_response(429, schema=ProblemSchema, description=TOO_MANY, headers=RETRY_AFTER_HEADER)
     def post(self, data: dict[str, Any]) -> Any:
         """Add reasons to a rating just made
 
@@ -136,7 +174,8 @@ class RatingReasons(MethodView):
 
 @blp.route("/kiosk-ratings")
 class KioskRatings(MethodView):
-    @blp.arguments(KioskRatingInSchema)
+    @rating_rate_limited
+    @blp.arguments(KioskRatingInSchema())
     @blp.response(201, KioskRatingOutSchema, description="Counted as one person")
     @blp.alt_response(404, schema=ProblemSchema, description="Unknown kiosk, or kiosk mode switched off")
     @blp.alt_response(
@@ -147,6 +186,7 @@ class KioskRatings(MethodView):
     )
     @blp.alt_response(413, schema=ProblemSchema, description="Body too large")
     @blp.alt_response(415, schema=ProblemSchema, description="Not JSON")
+    @blp.alt_response(429, schema=ProblemSchema, description=TOO_MANY, headers=RETRY_AFTER_HEADER)
     def post(self, data: dict[str, Any]) -> Any:
         """Rate a shift on a shared ward tablet
 

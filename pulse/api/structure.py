@@ -12,6 +12,7 @@ from pulse.api.problems import problem
 from pulse.runtime import db_session
 from pulse.schemas.problem import ProblemSchema
 from pulse.schemas.structure import (
+    ID_IN_PATH,
     DepartmentSchema,
     ReasonTagSchema,
     ShiftBandSchema,
@@ -37,7 +38,7 @@ class Departments(MethodView):
         return structure.list_departments(db_session())
 
 
-@blp.route("/departments/<int:department_id>")
+@blp.route(f"/departments/<{ID_IN_PATH}:department_id>")
 class DepartmentById(MethodView):
     @blp.response(200, DepartmentSchema)
     @blp.alt_response(404, schema=ProblemSchema)
@@ -65,7 +66,7 @@ class Teams(MethodView):
         return structure.list_teams(session, department_id=department_id)
 
 
-@blp.route("/teams/<int:team_id>")
+@blp.route(f"/teams/<{ID_IN_PATH}:team_id>")
 class TeamById(MethodView):
     @blp.response(200, TeamSchema)
     @blp.alt_response(404, schema=ProblemSchema)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import ForeignKey, SmallInteger
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pulse.db import Base
@@ -38,13 +38,20 @@ class TeamWeekReasonTally(Base):
     ratings: Mapped[int] = mapped_column(default=0)
 
 
+# Rows per organisation shift: every rating at a shift's end adds to the same shift, and one row would make
+# them queue for its lock through each commit's disk flush. A rating adds to a slot picked at random.
+ORG_SHIFT_SLOTS = 32
+
+
 class OrgShiftTally(Base):
-    """Organisation x shift date x shift band: ratings per colour."""
+    """Organisation x shift date x shift band: ratings per colour, split over up to ORG_SHIFT_SLOTS rows
+    (`slot`) that mean nothing on their own. Readers add a shift's slots up (tallies.org_shift_totals)."""
 
     __tablename__ = "org_shift_tally"
 
     shift_date: Mapped[dt.date] = mapped_column(primary_key=True)
     band_id: Mapped[int] = mapped_column(ForeignKey("shift_band.id"), primary_key=True)
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0, server_default="0")
     red: Mapped[int] = mapped_column(default=0)
     amber: Mapped[int] = mapped_column(default=0)
     green: Mapped[int] = mapped_column(default=0)

@@ -18,5 +18,8 @@ class ProblemSchema(Schema):
         },
     )
     retry_after = fields.Integer(
-        metadata={"description": "For a kiosk tap that came too soon: seconds until the next one is taken"}
+        metadata={
+            "description": "For a kiosk tap that came too soon, or a client over the rating rate limit: "
+            "seconds until the next request is taken"
+        }
     )

@@ -2,6 +2,11 @@
 
 from marshmallow import Schema, fields, validate
 
+# Ids are the database's 32-bit integers: a larger one names nothing (and must never reach a query).
+MAX_ID = 2**31 - 1
+# The URL converter for an id in a path: anything else is a plain 404, documented as such.
+ID_IN_PATH = f"int(min=1, max={MAX_ID})"
+
 
 class TeamSchema(Schema):
     id = fields.Integer()
@@ -25,7 +30,7 @@ class DepartmentSchema(Schema):
 
 
 class TeamQuerySchema(Schema):
-    department_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    department_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class ShiftBandSchema(Schema):

@@ -20,8 +20,17 @@ MIN_PASSWORD_LENGTH = 12
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # argon2id with the library's current defaults (RFC 9106 low-memory profile).
 _hasher = PasswordHasher()
-# Verified when the email is unknown, so a wrong email takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("pulse-no-such-account")
+# Verified when the email is unknown, so a wrong email takes as long as a wrong password. Made at the first
+# sign-in, not at import: hashing takes argon2's 64 MiB for a moment, and every worker would pay it at start.
+_dummy_hashes: dict[tuple[object, ...], str] = {}
+
+
+def _dummy_hash() -> str:
+    h = _hasher
+    parameters = (h.time_cost, h.memory_cost, h.parallelism, h.hash_len, h.salt_len, h.type)
+    if parameters not in _dummy_hashes:
+        _dummy_hashes[parameters] = _hasher.hash("pulse-no-such-account")
+    return _dummy_hashes[parameters]
 
 
 class AccountError(InvalidInput):
@@ -84,7 +93,7 @@ def create_user(
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user with this email and password, or None. Rehashes when argon2's parameters have moved."""
     user = session.scalar(select(User).where(User.email == normalise_email(email), User.active.is_(True)))
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    stored = user.password_hash if user is not None and user.password_hash else _dummy_hash()
     try:
         _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):

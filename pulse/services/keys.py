@@ -6,8 +6,10 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, tuple_
@@ -29,6 +31,8 @@ from pulse.services.sql import insert_for
 REQUEST_KEY_DAYS = 2
 # Extra time a key outlives its period, so a request in flight at the boundary still finds it.
 SAFETY_MARGIN = dt.timedelta(hours=1)
+# How long a KeyCache believes that an earlier day's key, looked up only, does not exist.
+ABSENT_SECONDS = 60.0
 
 
 def digest(key: bytes, *parts: str | int | dt.date) -> bytes:
@@ -63,6 +67,62 @@ def ensure_keys(
         stmt, [{"purpose": p, "period_start": d, "secret": secrets.token_bytes(32)} for p, d in missing]
     )
     return _load_keys(session, every), True
+
+
+KeyId = tuple[KeyPurpose, dt.date]
+
+
+@dataclass
+class KeyCache:
+    """Keys already read from the database, kept by one process so that a rating need not read them again.
+
+    Safe because a key never changes: it is only ever deleted, by the purge, after its period has closed,
+    when no new rating wants it. Only keys that existed before the call are kept (a key created in a
+    transaction that is then rolled back must not be remembered). An earlier day's key that is only looked
+    up and is missing is believed missing for ABSENT_SECONDS. If a write still finds a key gone (a clock set
+    back, a database restored), the caller clears the cache and tries again.
+    """
+
+    monotonic: Callable[[], float] = time.monotonic
+    _keys: dict[KeyId, Key] = field(default_factory=dict)
+    _absent_until: dict[KeyId, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(
+        self, session: Session, wanted: Iterable[KeyId], lookup_only: Iterable[KeyId] = ()
+    ) -> tuple[dict[KeyId, Key], bool]:
+        """As ensure_keys, reading the database only for keys this process has not seen."""
+        now = self.monotonic()
+        found: dict[KeyId, Key] = {}
+        need_wanted: list[KeyId] = []
+        need_lookup: list[KeyId] = []
+        with self._lock:
+            for kid in wanted:
+                if kid in self._keys:
+                    found[kid] = self._keys[kid]
+                else:
+                    need_wanted.append(kid)
+            for kid in lookup_only:
+                if kid in self._keys:
+                    found[kid] = self._keys[kid]
+                elif self._absent_until.get(kid, 0.0) <= now:
+                    need_lookup.append(kid)
+        if not need_wanted and not need_lookup:
+            return found, False
+        loaded, created = ensure_keys(session, need_wanted, need_lookup)
+        found.update(loaded)
+        if not created:
+            with self._lock:
+                self._keys.update(loaded)
+                for kid in need_lookup:
+                    if kid not in loaded:
+                        self._absent_until[kid] = now + ABSENT_SECONDS
+        return found, created
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
+            self._absent_until.clear()
 
 
 def _load_keys(

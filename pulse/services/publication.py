@@ -36,6 +36,7 @@ from pulse.models import (
 from pulse.services.shifts import day_closes_at, week_start
 from pulse.services.sql import insert_for
 from pulse.services.suppression import Cell, Tree, shown, suppress
+from pulse.services.tallies import org_shift_totals
 
 ORGANISATION = "Organisation"
 # A node of either tree: (level, unit id, department id for teams or the shift date for days and shifts).
@@ -146,9 +147,7 @@ def build_trees(session: Session, week: dt.date, frozen: dict[int, int] | None =
     bands = {b.id: b for b in session.scalars(select(ShiftBand))}
     shifts = {
         (s.shift_date, s.band_id): s
-        for s in session.scalars(
-            select(OrgShiftTally).where(OrgShiftTally.shift_date.between(days[0], days[-1]))
-        )
+        for s in org_shift_totals(session, OrgShiftTally.shift_date.between(days[0], days[-1]))
     }
     band_ids = sorted({b.id for b in bands.values() if b.active} | {band for _, band in shifts})
     steps: dict[tuple[dt.date, int], list[TodaySnapshot]] = defaultdict(list)

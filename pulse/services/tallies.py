@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.orm import Session
 
 from pulse.models import OrgShiftTally, TeamWeekReasonTally, TeamWeekTally
@@ -77,11 +78,33 @@ def apply_delta(session: Session, delta: TallyDelta) -> None:
         for (t, w, g), n in sorted(delta.team_week_reasons.items())
     ]
     _upsert_add(session, TeamWeekReasonTally, reason_rows, ["team_id", "week_start", "tag_id"], ["ratings"])
+    # Slot 0: this path is for one writer at a time (seeding, kiosk taps, SQLite). Live ratings on PostgreSQL
+    # spread over the slots (ratings._ONE_STATEMENT).
     org_rows = [
-        {"shift_date": d, "band_id": b, "red": c.red, "amber": c.amber, "green": c.green}
+        {"shift_date": d, "band_id": b, "slot": 0, "red": c.red, "amber": c.amber, "green": c.green}
         for (d, b), c in sorted(delta.org_shifts.items())
     ]
-    _upsert_add(session, OrgShiftTally, org_rows, ["shift_date", "band_id"], list(COLOURS))
+    _upsert_add(session, OrgShiftTally, org_rows, ["shift_date", "band_id", "slot"], list(COLOURS))
+
+
+def org_shift_totals(session: Session, *where: ColumnElement[bool]) -> list[Row]:
+    """Each organisation shift's ratings per colour, its slots added up: rows of shift_date, band_id, red,
+    amber and green, in date and band order."""
+    t = OrgShiftTally
+    return list(
+        session.execute(
+            select(
+                t.shift_date,
+                t.band_id,
+                func.sum(t.red).label("red"),
+                func.sum(t.amber).label("amber"),
+                func.sum(t.green).label("green"),
+            )
+            .where(*where)
+            .group_by(t.shift_date, t.band_id)
+            .order_by(t.shift_date, t.band_id)
+        )
+    )
 
 
 def _upsert_add(

@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pulse.models import OrgShiftTally, TodaySnapshot
 from pulse.published import latest_steps
 from pulse.services.sql import insert_for
+from pulse.services.tallies import org_shift_totals
 
 
 def due_steps(session: Session, now: dt.datetime, tz: ZoneInfo, k: int) -> tuple[dt.date, list[dict]]:
@@ -24,9 +24,7 @@ def due_steps(session: Session, now: dt.datetime, tz: ZoneInfo, k: int) -> tuple
     today = now.astimezone(tz).date()
     steps = latest_steps(session, today)
     due = []
-    for tally in session.scalars(
-        select(OrgShiftTally).where(OrgShiftTally.shift_date == today).order_by(OrgShiftTally.band_id)
-    ):
+    for tally in org_shift_totals(session, OrgShiftTally.shift_date == today):
         previous = steps.get(tally.band_id)
         done = 0 if previous is None else previous.red + previous.amber + previous.green
         if tally.red + tally.amber + tally.green - done >= k:

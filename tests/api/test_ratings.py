@@ -18,6 +18,7 @@ from pulse.models import (
     TeamWeekTally,
 )
 from pulse.services import structure
+from pulse.services.tallies import org_shift_totals
 from tests.conftest import LONDON, FakeClock
 from tests.factories import device_secret, make_org, rating_body
 
@@ -59,7 +60,8 @@ def test_new_rating_is_counted_in_every_tally(client, session) -> None:
     assert response.get_json() == {"status": "recorded", "shift_date": "2026-11-18", "shift_band": "Early"}
     assert team_week(session, org.team.id) == (1, 0, 0, 1)
     assert session.get(TeamWeekReasonTally, (org.team.id, WEEK, tag.id)).ratings == 1
-    org_row = session.get(OrgShiftTally, (dt.date(2026, 11, 18), org.bands["Early"].id))
+    [org_row] = org_shift_totals(session)  # the shift's slots added up
+    assert (org_row.shift_date, org_row.band_id) == (dt.date(2026, 11, 18), org.bands["Early"].id)
     assert (org_row.red, org_row.amber, org_row.green) == (1, 0, 0)
 
 
@@ -88,6 +90,37 @@ def test_second_rating_in_same_shift_is_refused(client, session) -> None:
     assert problem["type"].endswith("already-rated")
     assert "already rated this shift" in problem["detail"]
     assert team_week(session, org.team.id) == (0, 0, 1, 1)
+
+
+def test_a_refused_second_rating_stays_refused_when_retried(client, session) -> None:
+    """The refused request leaves no receipt behind: its retry is refused again, not answered as counted."""
+    org = make_org(session)
+    body = rating_body(org.team.join_code, "green")
+    assert client.post(URL, json=body).status_code == 201
+    again = dict(body, idempotency_key="a-different-request", colour="red")
+    for _ in range(2):
+        assert assert_problem(client.post(URL, json=again), 409)["type"].endswith("already-rated")
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(RequestReceipt)) == 1
+    assert team_week(session, org.team.id) == (0, 0, 1, 1)
+
+
+def test_a_rating_is_counted_when_a_remembered_key_has_gone(client, session) -> None:
+    """Keys are remembered per process. If they vanish from the database (a restore from backup, a purge
+    with a clock set wrong), the rating is still counted once, with fresh keys, never a 500."""
+    from pulse.models import RatingKey
+
+    org = make_org(session)
+    for _ in range(2):  # the first rating creates the keys; the second finds them, and they are remembered
+        assert client.post(URL, json=rating_body(org.team.join_code)).status_code == 201
+    session.rollback()
+    for model in (RequestReceipt, ShiftReceipt, ContributorReceipt, RatingKey):
+        session.execute(model.__table__.delete())
+    session.commit()
+
+    assert client.post(URL, json=rating_body(org.team.join_code, "red")).status_code == 201
+    assert team_week(session, org.team.id) == (1, 0, 2, 3)
+    assert total_ratings(session) == 3
 
 
 def test_same_device_in_another_team_same_shift_is_refused(client, session) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from pulse.models import ContributorReceipt, RatingKey, RequestReceipt, ShiftReceipt
 from pulse.models.receipts import KeyPurpose
-from pulse.services.keys import purge_expired
+from pulse.services.keys import ABSENT_SECONDS, KeyCache, ensure_keys, purge_expired
 from tests.conftest import LONDON, FakeClock
 from tests.factories import device_secret, make_org, rating_body
 
@@ -81,3 +81,60 @@ def test_purge_is_safe_to_repeat(session) -> None:
     assert purge_expired(session, now, LONDON, GRACE) == 0
     assert purge_expired(session, now, LONDON, GRACE) == 0
     assert KeyPurpose.SHIFT.value == "shift"
+
+
+class Statements:
+    """Counts the statements a session sends about keys."""
+
+    def __init__(self, session: Session) -> None:
+        from sqlalchemy import event
+
+        self.count = 0
+        event.listen(session.get_bind(), "before_cursor_execute", self._seen)
+        self._engine = session.get_bind()
+
+    def _seen(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        self.count += "rating_key" in statement
+
+    def close(self) -> None:
+        from sqlalchemy import event
+
+        event.remove(self._engine, "before_cursor_execute", self._seen)
+
+
+def test_a_key_cache_reads_each_existing_key_once(session) -> None:
+    today, yesterday = dt.date(2026, 11, 18), dt.date(2026, 11, 17)
+    wanted = [(KeyPurpose.REQUEST, today), (KeyPurpose.SHIFT, today)]
+    ensure_keys(session, wanted)
+    session.commit()
+    now = [1000.0]
+    cache = KeyCache(monotonic=lambda: now[0])
+    statements = Statements(session)
+    try:
+        first, created = cache.get(session, wanted, [(KeyPurpose.REQUEST, yesterday)])
+        assert not created and statements.count == 1
+        assert first == ensure_keys(session, wanted)[0], "the same keys as the database holds"
+        statements.count = 0
+        again, _ = cache.get(session, wanted, [(KeyPurpose.REQUEST, yesterday)])
+        assert again == first and statements.count == 0, "known keys, and a known absence, read nothing"
+        now[0] += ABSENT_SECONDS
+        cache.get(session, wanted, [(KeyPurpose.REQUEST, yesterday)])
+        assert statements.count == 1, "an absence is believed for ABSENT_SECONDS only"
+        cache.clear()
+        statements.count = 0
+        cache.get(session, wanted)
+        assert statements.count == 1
+    finally:
+        statements.close()
+
+
+def test_a_key_cache_does_not_remember_keys_it_created(session) -> None:
+    """A key created in a transaction that is then rolled back must not outlive it in the cache."""
+    day = dt.date(2026, 11, 18)
+    cache = KeyCache()
+    made, created = cache.get(session, [(KeyPurpose.SHIFT, day)])
+    assert created
+    session.rollback()
+    remade, created_again = cache.get(session, [(KeyPurpose.SHIFT, day)])
+    assert created_again, "the rolled-back key was not taken from the cache"
+    assert remade[(KeyPurpose.SHIFT, day)].secret != made[(KeyPurpose.SHIFT, day)].secret

@@ -1,0 +1,1 @@
+"""Fuzzing the API from its OpenAPI document (schemathesis)."""
