@@ -7,16 +7,18 @@ import enum
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pulse.models import ContributorReceipt, ReasonTag, RequestReceipt, ShiftBand, ShiftReceipt, Team
 from pulse.models.receipts import KeyPurpose
 from pulse.models.tallies import ORG_SHIFT_SLOTS
+from pulse.services import driver
 from pulse.services.keys import REQUEST_KEY_DAYS, Key, KeyCache, KeyId, digest, ensure_keys, purge_expired
 from pulse.services.shifts import BandLike, Shift, band_window, open_shift, week_start
 from pulse.services.sql import insert_for
@@ -332,11 +334,19 @@ _REPLAY = (
 )
 
 
+# The same query for psycopg, sent by pulse.services.driver on PostgreSQL.
+_TEAM_AND_BANDS_PSYCOPG = str(_TEAM_AND_BANDS.compile(dialect=psycopg_dialect()))
+
+
 def _team_and_bands(session: Session, join_code: str) -> tuple[int | None, list[_Band]]:
-    rows = session.connection().execute(_TEAM_AND_BANDS, {"join_code": join_code}).all()
+    params = {"join_code": join_code}
+    if session.get_bind().dialect.name == "postgresql":
+        rows: Sequence[Sequence[Any]] = driver.fetch_all(session, _TEAM_AND_BANDS_PSYCOPG, params)
+    else:
+        rows = session.connection().execute(_TEAM_AND_BANDS, params).all()
     if not rows:  # no band is active: the team alone still decides between 404 and "no shift open"
-        return session.scalar(_TEAM_ID, {"join_code": join_code}), []
-    return rows[0].team_id, [_Band(r.id, r.name, r.start_time, r.end_time) for r in rows]
+        return session.scalar(_TEAM_ID, params), []
+    return rows[0][0], [_Band(r[1], r[2], r[3], r[4]) for r in rows]
 
 
 def _find_replay(session: Session, request_digests: list[bytes]) -> RatingReceipt | None:
@@ -391,35 +401,37 @@ def _write_step_by_step(session: Session, write: RatingWrite) -> _Outcome:
     return _Outcome.COUNTED
 
 
-# The same writes as _write_step_by_step, as one PostgreSQL statement: one round trip, and atomic even in
-# autocommit mode. Each step runs only if the one before it inserted its row: the request receipt (unless a
-# retry; an earlier day's receipt counts too), then the shift receipt (unless this device rated the shift),
-# then the contributor receipt and the same tally increments as tallies.apply_delta, except that the
-# organisation's shift tally takes a random slot (see ORG_SHIFT_SLOTS). Its results say which
-# steps happened. (PostgreSQL runs every data-modifying WITH part to completion, read or not.) tests/api and
-# tests/services run on both databases and hold the two to the same answers.
-_ONE_STATEMENT = text("""
+# The same writes as _write_step_by_step, as one PostgreSQL statement (psycopg's parameter style, sent by
+# pulse.services.driver): one round trip, and atomic even in autocommit mode. Each step runs only if the one
+# before it inserted its row: the request receipt (unless a retry; an earlier day's receipt counts too), then
+# the shift receipt (unless this device rated the shift), then the contributor receipt and the same tally
+# increments as tallies.apply_delta, except that the organisation's shift tally takes a random slot (see
+# ORG_SHIFT_SLOTS). Its results say which steps happened. (PostgreSQL runs every data-modifying WITH part to
+# completion, read or not.) tests/api and tests/services run on both databases and hold the two to the same
+# answers.
+_ONE_STATEMENT = """
 WITH request AS (
     INSERT INTO request_receipt (digest, key_id, shift_date, band_id, reasons_added)
-    SELECT :request_digest, :request_key_id, :shift_date, :band_id, :reasons_added
+    SELECT %(request_digest)s, %(request_key_id)s, %(shift_date)s, %(band_id)s, %(reasons_added)s
     WHERE NOT EXISTS (
-        SELECT 1 FROM request_receipt WHERE digest = ANY (CAST(:earlier_request_digests AS bytea[]))
+        SELECT 1 FROM request_receipt WHERE digest = ANY (CAST(%(earlier_request_digests)s AS bytea[]))
     )
     ON CONFLICT (digest) DO NOTHING
     RETURNING 1
 ), shift AS (
     INSERT INTO shift_receipt (digest, key_id)
-    SELECT :shift_digest, :shift_key_id FROM request
+    SELECT %(shift_digest)s, %(shift_key_id)s FROM request
     ON CONFLICT (digest) DO NOTHING
     RETURNING 1
 ), contributor AS (
     INSERT INTO contributor_receipt (digest, key_id)
-    SELECT :contributor_digest, :week_key_id FROM shift
+    SELECT %(contributor_digest)s, %(week_key_id)s FROM shift
     ON CONFLICT (digest) DO NOTHING
     RETURNING 1
 ), team_week AS (
     INSERT INTO team_week_tally (team_id, week_start, red, amber, green, contributors)
-    SELECT :team_id, :week_start, :red, :amber, :green, (SELECT count(*) FROM contributor) FROM shift
+    SELECT %(team_id)s, %(week_start)s, %(red)s, %(amber)s, %(green)s, (SELECT count(*) FROM contributor)
+    FROM shift
     ON CONFLICT (team_id, week_start) DO UPDATE SET
         red = team_week_tally.red + excluded.red,
         amber = team_week_tally.amber + excluded.amber,
@@ -428,12 +440,13 @@ WITH request AS (
     RETURNING 1
 ), reasons AS (
     INSERT INTO team_week_reason_tally (team_id, week_start, tag_id, ratings)
-    SELECT :team_id, :week_start, tag_id, 1 FROM shift, unnest(CAST(:reason_ids AS integer[])) AS tag_id
+    SELECT %(team_id)s, %(week_start)s, tag_id, 1
+    FROM shift, unnest(CAST(%(reason_ids)s AS integer[])) AS tag_id
     ON CONFLICT (team_id, week_start, tag_id) DO UPDATE SET ratings = team_week_reason_tally.ratings + 1
     RETURNING 1
 ), org_shift AS (
     INSERT INTO org_shift_tally (shift_date, band_id, slot, red, amber, green)
-    SELECT :shift_date, :band_id, :slot, :red, :amber, :green FROM shift
+    SELECT %(shift_date)s, %(band_id)s, %(slot)s, %(red)s, %(amber)s, %(green)s FROM shift
     ON CONFLICT (shift_date, band_id, slot) DO UPDATE SET
         red = org_shift_tally.red + excluded.red,
         amber = org_shift_tally.amber + excluded.amber,
@@ -443,38 +456,35 @@ WITH request AS (
 SELECT
     (SELECT count(*) FROM request) AS requested,
     (SELECT count(*) FROM shift) AS counted
-""")
+"""
 
 
 def _write_in_one_statement(session: Session, write: RatingWrite) -> _Outcome:
     shift = write.shift
-    row = (
-        session.connection()
-        .execute(
-            _ONE_STATEMENT,
-            {
-                "request_digest": write.request_digest,
-                "request_key_id": write.request_key_id,
-                "earlier_request_digests": write.earlier_request_digests,
-                "shift_date": shift.shift_date,
-                "band_id": shift.band_id,
-                "reasons_added": bool(write.reason_ids),
-                "shift_digest": write.shift_digest,
-                "shift_key_id": write.shift_key_id,
-                "contributor_digest": write.contributor_digest,
-                "week_key_id": write.week_key_id,
-                "team_id": write.team_id,
-                "week_start": week_start(shift.shift_date),
-                "reason_ids": list(write.reason_ids),
-                "slot": _random.randrange(ORG_SHIFT_SLOTS),
-                **{colour: int(colour == write.colour) for colour in COLOURS},
-            },
-        )
-        .one()
+    [(requested, counted)] = driver.fetch_all(
+        session,
+        _ONE_STATEMENT,
+        {
+            "request_digest": write.request_digest,
+            "request_key_id": write.request_key_id,
+            "earlier_request_digests": write.earlier_request_digests,
+            "shift_date": shift.shift_date,
+            "band_id": shift.band_id,
+            "reasons_added": bool(write.reason_ids),
+            "shift_digest": write.shift_digest,
+            "shift_key_id": write.shift_key_id,
+            "contributor_digest": write.contributor_digest,
+            "week_key_id": write.week_key_id,
+            "team_id": write.team_id,
+            "week_start": week_start(shift.shift_date),
+            "reason_ids": list(write.reason_ids),
+            "slot": _random.randrange(ORG_SHIFT_SLOTS),
+            **{colour: int(colour == write.colour) for colour in COLOURS},
+        },
     )
-    if row.counted:
+    if counted:
         return _Outcome.COUNTED
-    if row.requested:
+    if requested:
         # This device rated the shift under another request. Take this request's receipt back, as a rollback
         # would, so that a retry is refused again rather than answered as if it had been counted.
         session.execute(delete(RequestReceipt).where(RequestReceipt.digest == write.request_digest))
