@@ -102,6 +102,32 @@ def weekly_series(session: Session, level: Level, unit_id: int, first: dt.date, 
     return series
 
 
+def departments_weekly_series(session: Session, first: dt.date, last: dt.date) -> list[dict]:
+    """Every department published from `first` to `last`, each with its weekly series (as weekly_series),
+    named as in its latest published week there, in name order: two queries, whatever the number."""
+    weeks = session.scalars(
+        select(PublishedWeek.week_start)
+        .where(PublishedWeek.week_start.between(first, last))
+        .order_by(PublishedWeek.week_start)
+    ).all()
+    cells: dict[int, dict[dt.date, PublishedCell]] = {}
+    for cell in session.scalars(
+        select(PublishedCell).where(
+            PublishedCell.level == Level.DEPARTMENT, PublishedCell.period.between(first, last)
+        )
+    ):
+        cells.setdefault(cell.unit_id, {})[cell.period] = cell
+    departments = []
+    for unit_id, by_week in cells.items():
+        name = by_week[max(by_week)].name
+        series = [
+            {"week_start": week, "iso_week": iso_week(week), **describe_figures(*_counts(by_week.get(week)))}
+            for week in weeks
+        ]
+        departments.append({"department_id": unit_id, "name": name, "weeks": series})
+    return sorted(departments, key=lambda d: (d["name"], d["department_id"]))
+
+
 def daily_series(session: Session, first: dt.date, last: dt.date) -> list[dict]:
     """The organisation by shift date and band, for the published weeks from `first` to `last` (Mondays)."""
     days: dict[dt.date, dict[str, Any]] = {}

@@ -24,6 +24,7 @@ from pulse.runtime import published_session, take_today_steps
 from pulse.schemas.figures import (
     EXPORT_COLUMNS,
     DayFiguresSchema,
+    DepartmentWeeksSchema,
     ExportRowSchema,
     TodayFiguresSchema,
     WeekFiguresSchema,
@@ -94,6 +95,20 @@ class OrganisationWeeks(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """The organisation's weekly figures"""
         return _answer(published.weekly_series, query)
+
+
+@blp.route("/departments/weeks")
+class DepartmentsWeeks(MethodView):
+    @blp.arguments(WeekRangeSchema, location="query", unknown=RAISE)
+    @blp.response(200, DepartmentWeeksSchema(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """Every department's weekly figures, as published each week
+
+        One answer for the organisation's overview: each department published in the weeks asked for (by
+        default the latest 52), with the same series as /departments/{id}/weeks.
+        """
+        session = published_session()
+        return _json(published.departments_weekly_series(session, *_range(session, query)))
 
 
 @blp.route(f"/<any(departments, teams):kind>/<{ID_IN_PATH}:unit_id>/weeks")

@@ -70,6 +70,12 @@ class WeekFiguresSchema(FiguresSchema):
     iso_week = fields.String(metadata={"example": "2026-W47"})
 
 
+class DepartmentWeeksSchema(Schema):
+    department_id = fields.Integer()
+    name = fields.String()
+    weeks = fields.List(fields.Nested(WeekFiguresSchema))
+
+
 class TodayFiguresSchema(FiguresSchema):
     shift_date = fields.Date()
 

@@ -64,6 +64,19 @@ def test_department_and_team_series(client, org) -> None:
     assert [w["green"] for w in team] == [None, 9]
 
 
+def test_all_departments_in_one_answer_match_their_own_series(client, org) -> None:
+    every = client.get("/api/v1/figures/departments/weeks", query_string=RANGE)
+    assert every.status_code == 200
+    [department] = every.get_json()
+    assert (department["department_id"], department["name"]) == (org.department.id, org.department.name)
+    own = client.get(f"/api/v1/figures/departments/{org.department.id}/weeks", query_string=RANGE).get_json()
+    assert department["weeks"] == own
+    assert [w["contributors"] for w in department["weeks"]] == [17, 34]
+    later = {"from": WEEK.isoformat(), "to": RANGE["to"]}
+    [only_latest] = client.get("/api/v1/figures/departments/weeks", query_string=later).get_json()
+    assert [w["iso_week"] for w in only_latest["weeks"]] == ["2026-W46"]
+
+
 def test_organisation_days_by_band(client, org) -> None:
     days = client.get("/api/v1/figures/organisation/days", query_string=RANGE).get_json()
     assert len(days) == 14
