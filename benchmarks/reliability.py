@@ -34,6 +34,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
@@ -714,11 +715,18 @@ def _run_load(
         server.wait_ready("/api/openapi.json")
         print(f"{outcome.scenario}: {options.rate:g} ratings/s for {options.duration:g} s ...")
         client = RatingClient(server.port, codes, options)
-        outcome.result = asyncio.run(client.run(partial(disruption, server) if disruption else None))
+        outcome.result = run_in_own_loop(client.run(partial(disruption, server) if disruption else None))
         outcome.sums = tally_sums(url)
     finally:
         server.stop()
         outcome.server_log = server.log_path.read_text(errors="replace")
+
+
+def run_in_own_loop(work: Coroutine[Any, Any, Any]) -> Any:
+    """asyncio.run in a thread of its own: the caller's thread may already run an event loop (pytest, after a
+    Playwright browser test in the same worker), where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reliability-client") as pool:
+        return pool.submit(asyncio.run, work).result()
 
 
 def judge(outcome: Outcome) -> None:
