@@ -40,3 +40,20 @@ def test_an_unreachable_database_is_503_not_500(tmp_path: Path) -> None:
         response = client.get(path)
         assert response.status_code == 503, path
         assert response.get_json()["database"] == "unreachable"
+
+
+def test_an_outage_is_logged_once_in_a_while_not_per_request(caplog) -> None:  # type: ignore[no-untyped-def]
+    from pulse.api.problems import OutageLog
+
+    now = [100.0]
+    outage = OutageLog(every=10, clock=lambda: now[0])
+    with caplog.at_level("WARNING", logger="pulse.api.problems"):
+        for _ in range(5):
+            outage.record("OperationalError")
+        now[0] += 10
+        outage.record("OperationalError")
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == [
+        "database unavailable: OperationalError",
+        "database unavailable: OperationalError; 4 more request(s) answered 503 since the last warning",
+    ]
