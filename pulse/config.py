@@ -171,7 +171,20 @@ class Settings:
         shown["secret_key"] = "(default)" if self.secret_key == DEFAULT_SECRET_KEY else "(set)"
         shown["oidc_client_secret"] = "(set)" if self.oidc_client_secret else "(not set)"
         shown["smtp_password"] = "(set)" if self.smtp_password else "(not set)"
+        for name in ("database_url", "read_database_url", "ratelimit_storage_url"):
+            if getattr(self, name):
+                shown[name] = make_url_safe(getattr(self, name))
         return shown
+
+
+def make_url_safe(url: str) -> str:
+    """A database or Redis address with its password, if any, masked."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ValueError:  # not in URL form: show nothing of it
+        return "(set)"
 
 
 def _is_rate(value: str) -> bool:

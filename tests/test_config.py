@@ -67,3 +67,15 @@ def test_app_refuses_to_start_in_production_with_default_secret(monkeypatch: pyt
 def test_unknown_override_is_refused() -> None:
     with pytest.raises(ConfigError, match="unknown setting"):
         Settings.from_env({}, colour_scheme="pink")
+
+
+def test_describe_never_shows_a_password_in_an_address() -> None:
+    settings = Settings.from_env(
+        {
+            "PULSE_DATABASE_URL": "postgresql+psycopg://pulse:hunter2secret@db:5432/pulse",
+            "PULSE_RATELIMIT_STORAGE_URL": "redis://:redispass99@cache:6379/0",
+        }
+    )
+    shown = settings.describe()
+    assert "hunter2secret" not in str(shown) and "redispass99" not in str(shown)
+    assert shown["database_url"] == "postgresql+psycopg://pulse:***@db:5432/pulse"
