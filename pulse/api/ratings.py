@@ -35,6 +35,7 @@ from pulse.services.ratings import (
     add_reasons,
     record_rating,
 )
+from pulse.services.ratings_postgres import PostgresRatings
 
 blp = ProblemBlueprint("ratings", __name__, url_prefix="/api/v1", description="Submit an end-of-shift rating")
 T = TypeVar("T")
@@ -47,17 +48,24 @@ def _clock() -> Clock:
 
 @dataclass(frozen=True)
 class _RatingPath:
-    """Per app: autocommit sessions for ratings (each is one statement on PostgreSQL), and the keys seen."""
+    """Per app: sessions for ratings, the keys seen, and on PostgreSQL the direct path (where each rating is
+    one statement, so the sessions autocommit)."""
 
     sessions: sessionmaker[Session]
     key_cache: KeyCache
+    postgres: PostgresRatings | None
 
 
 def _rating_path() -> _RatingPath:
     path = current_app.extensions.get("pulse.rating_path")
     if path is None:
-        sessions = make_session_factory(runtime().engine, write=True, autocommit=True)
-        path = current_app.extensions["pulse.rating_path"] = _RatingPath(sessions, KeyCache())
+        engine = runtime().engine
+        if engine.dialect.name == "postgresql":
+            sessions = make_session_factory(engine, write=True, autocommit=True)
+            path = _RatingPath(sessions, KeyCache(), PostgresRatings(engine))
+        else:
+            path = _RatingPath(make_session_factory(engine, write=True), KeyCache(), None)
+        current_app.extensions["pulse.rating_path"] = path
     return path
 
 
@@ -124,13 +132,23 @@ class Ratings(MethodView):
         def record(session: Session) -> Any:
             try:
                 return record_rating(
-                    session, request, now=runtime().now(), clock=_clock(), key_cache=path.key_cache
+                    session,
+                    request,
+                    now=runtime().now(),
+                    clock=_clock(),
+                    key_cache=path.key_cache,
+                    postgres=path.postgres,
                 )
             except StaleKey:  # a key this process remembered was purged: forget them all and count afresh
                 session.rollback()
                 path.key_cache.clear()
                 return record_rating(
-                    session, request, now=runtime().now(), clock=_clock(), key_cache=path.key_cache
+                    session,
+                    request,
+                    now=runtime().now(),
+                    clock=_clock(),
+                    key_cache=path.key_cache,
+                    postgres=path.postgres,
                 )
 
         with path.sessions() as session:

@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pulse.models import ContributorReceipt, ReasonTag, RequestReceipt, ShiftBand, ShiftReceipt, Team
 from pulse.models.receipts import KeyPurpose
-from pulse.models.tallies import ORG_SHIFT_SLOTS
-from pulse.services import driver
 from pulse.services.keys import REQUEST_KEY_DAYS, Key, KeyCache, KeyId, digest, ensure_keys, purge_expired
+from pulse.services.ratings_postgres import Band, Lookup, Outcome, PostgresRatings, RatingWrite
 from pulse.services.shifts import BandLike, Shift, band_window, open_shift, week_start
 from pulse.services.sql import insert_for
-from pulse.services.tallies import COLOURS, TallyDelta, apply_delta
+from pulse.services.tallies import TallyDelta, apply_delta
+
+# How often a rating is worked out afresh when what the process remembered turns out to have changed.
+LOOKUP_ATTEMPTS = 3
 
 
 class RatingRefused(Exception):
@@ -57,10 +56,6 @@ class NoOpenShift(RatingRefused):
 
 class ShiftClosed(RatingRefused):
     kind = "shift-closed"
-
-
-# Which slot of the organisation's shift tally a rating adds to: chance, not a secret; it means nothing.
-_random = random.Random()  # noqa: S311
 
 
 class StaleKey(Exception):
@@ -120,23 +115,47 @@ def record_rating(
     now: dt.datetime,
     clock: Clock,
     key_cache: KeyCache | None = None,
+    postgres: PostgresRatings | None = None,
 ) -> RatingReceipt:
     """Count one rating, or recognise a retry of one already counted. Raises RatingRefused otherwise.
 
     Nothing here stores the device secret, the time, or anything else about the rater: only keyed digests
     (purged with their keys) and tally increments. The caller commits, or rolls back on RatingRefused.
 
-    This is the hot path, so it reads the team and the shift bands in one query, takes keys from
-    `key_cache` when given, and on PostgreSQL writes everything in one statement (atomic on its own, so the
-    session may be in autocommit mode). Raises StaleKey if a cached key has been purged meanwhile.
+    This is the hot path. Keys come from `key_cache` when given. With `postgres` (PostgreSQL), the team and
+    bands come from what the process remembers and every write is one statement on the process's own
+    connection, atomic on its own, so `session` (only used for keys, replays and reasons) may be in
+    autocommit mode. Without it, the writes go through `session` one by one in its transaction (SQLite).
+    Raises StaleKey if a cached key has been purged meanwhile.
     """
-    team_id, bands = _team_and_bands(session, request.join_code)
-    if team_id is None:
+    for _attempt in range(LOOKUP_ATTEMPTS):
+        code = request.join_code
+        lookup = _lookup(session, code) if postgres is None else postgres.lookup(code)
+        receipt = _record(session, request, lookup, now, clock, key_cache, postgres)
+        if receipt is not None:
+            return receipt
+        assert postgres is not None  # only what a process remembered can be stale
+        postgres.forget()
+    raise RuntimeError(f"Teams or shift bands changed during each of {LOOKUP_ATTEMPTS} attempts to rate.")
+
+
+def _record(
+    session: Session,
+    request: RatingRequest,
+    lookup: Lookup,
+    now: dt.datetime,
+    clock: Clock,
+    key_cache: KeyCache | None,
+    postgres: PostgresRatings | None,
+) -> RatingReceipt | None:
+    """One attempt of record_rating. None: `lookup` was remembered and is out of date; nothing was written."""
+    if lookup.team_id is None:
         raise UnknownJoinCode("This team link is not recognised. It may have been replaced.", "join_code")
+    team_id = lookup.team_id
     _check_reasons(session, request.reason_ids)
     plan = _plan(
         session,
-        bands,
+        lookup.bands,
         request.device_secret,
         request.idempotency_key,
         request.age_seconds,
@@ -146,6 +165,8 @@ def record_rating(
     )
     shift = plan.open_shift()
     if shift is None:
+        if not lookup.fresh:  # refuse only on what the database says now
+            return None
         return plan.refuse_unless_replay(session)
     week = week_start(shift.shift_date)
     shift_key = plan.keys[(KeyPurpose.SHIFT, shift.shift_date)]
@@ -164,15 +185,17 @@ def record_rating(
         week_key_id=week_key.id,
     )
     try:
-        if session.get_bind().dialect.name == "postgresql":
-            outcome = _write_in_one_statement(session, write)
-        else:
+        if postgres is None:
             outcome = _write_step_by_step(session, write)
+        else:
+            outcome = postgres.write(write, request.join_code, lookup.bands_version)
     except IntegrityError as error:  # the only foreign keys a rating can miss are its keys'
         raise StaleKey("A key was purged while cached; clear the cache and try again.") from error
-    if outcome == _Outcome.COUNTED:
+    if outcome == Outcome.STALE:
+        return None
+    if outcome == Outcome.COUNTED:
         return RatingReceipt(shift.shift_date, shift.band_id, shift.band_name)
-    if outcome == _Outcome.ALREADY_RATED:
+    if outcome == Outcome.ALREADY_RATED:
         raise AlreadyRated(f"You've already rated this shift ({shift.band_name}). Thank you.")
     replay = _find_replay(session, plan.request_digests)
     if replay is None:  # its receipt was purged a moment ago: too late to be a retry of anything open
@@ -237,14 +260,6 @@ def claim_request(
         if replay is not None:
             return replay
     return shift, plan.keys
-
-
-@dataclass(slots=True)
-class _Band:
-    id: int
-    name: str
-    start_time: dt.time
-    end_time: dt.time
 
 
 @dataclass(frozen=True)
@@ -334,19 +349,13 @@ _REPLAY = (
 )
 
 
-# The same query for psycopg, sent by pulse.services.driver on PostgreSQL.
-_TEAM_AND_BANDS_PSYCOPG = str(_TEAM_AND_BANDS.compile(dialect=psycopg_dialect()))
-
-
-def _team_and_bands(session: Session, join_code: str) -> tuple[int | None, list[_Band]]:
+def _lookup(session: Session, join_code: str) -> Lookup:
+    """The team behind a join code and the active bands, through the session (SQLite)."""
     params = {"join_code": join_code}
-    if session.get_bind().dialect.name == "postgresql":
-        rows: Sequence[Sequence[Any]] = driver.fetch_all(session, _TEAM_AND_BANDS_PSYCOPG, params)
-    else:
-        rows = session.connection().execute(_TEAM_AND_BANDS, params).all()
+    rows = session.connection().execute(_TEAM_AND_BANDS, params).all()
     if not rows:  # no band is active: the team alone still decides between 404 and "no shift open"
-        return session.scalar(_TEAM_ID, params), []
-    return rows[0][0], [_Band(r[1], r[2], r[3], r[4]) for r in rows]
+        return Lookup(session.scalar(_TEAM_ID, params), (), "", fresh=True)
+    return Lookup(rows[0][0], tuple(Band(r[1], r[2], r[3], r[4]) for r in rows), "", fresh=True)
 
 
 def _find_replay(session: Session, request_digests: list[bytes]) -> RatingReceipt | None:
@@ -356,33 +365,10 @@ def _find_replay(session: Session, request_digests: list[bytes]) -> RatingReceip
     return RatingReceipt(row[0], row[1], row[2]) if row else None
 
 
-class _Outcome(enum.Enum):
-    COUNTED = "counted"
-    ALREADY_RATED = "already rated"  # this device rated the shift under another request
-    REPLAY = "replay"  # this very request was counted before
-
-
-@dataclass(frozen=True)
-class RatingWrite:
-    """Everything a rating writes, worked out before the first write."""
-
-    team_id: int
-    shift: Shift
-    colour: str
-    reason_ids: tuple[int, ...]
-    request_digest: bytes
-    request_key_id: int
-    earlier_request_digests: list[bytes]
-    shift_digest: bytes
-    shift_key_id: int
-    contributor_digest: bytes
-    week_key_id: int
-
-
-def _write_step_by_step(session: Session, write: RatingWrite) -> _Outcome:
+def _write_step_by_step(session: Session, write: RatingWrite) -> Outcome:
     """The rating's writes one statement at a time, in the caller's transaction (SQLite)."""
     if _find_replay(session, [write.request_digest, *write.earlier_request_digests]) is not None:
-        return _Outcome.REPLAY
+        return Outcome.REPLAY
     shift = write.shift
     if not insert_digest(
         session,
@@ -393,103 +379,12 @@ def _write_step_by_step(session: Session, write: RatingWrite) -> _Outcome:
         band_id=shift.band_id,
         reasons_added=bool(write.reason_ids),
     ):
-        return _Outcome.REPLAY  # a concurrent retry of this very request won the race
+        return Outcome.REPLAY  # a concurrent retry of this very request won the race
     if not insert_digest(session, ShiftReceipt, write.shift_digest, write.shift_key_id):
-        return _Outcome.ALREADY_RATED  # the caller rolls back, taking the request receipt with it
+        return Outcome.ALREADY_RATED  # the caller rolls back, taking the request receipt with it
     new_contributor = insert_digest(session, ContributorReceipt, write.contributor_digest, write.week_key_id)
     count_rating(session, write.team_id, shift, write.colour, write.reason_ids, new_contributor)
-    return _Outcome.COUNTED
-
-
-# The same writes as _write_step_by_step, as one PostgreSQL statement (psycopg's parameter style, sent by
-# pulse.services.driver): one round trip, and atomic even in autocommit mode. Each step runs only if the one
-# before it inserted its row: the request receipt (unless a retry; an earlier day's receipt counts too), then
-# the shift receipt (unless this device rated the shift), then the contributor receipt and the same tally
-# increments as tallies.apply_delta, except that the organisation's shift tally takes a random slot (see
-# ORG_SHIFT_SLOTS). Its results say which steps happened. (PostgreSQL runs every data-modifying WITH part to
-# completion, read or not.) tests/api and tests/services run on both databases and hold the two to the same
-# answers.
-_ONE_STATEMENT = """
-WITH request AS (
-    INSERT INTO request_receipt (digest, key_id, shift_date, band_id, reasons_added)
-    SELECT %(request_digest)s, %(request_key_id)s, %(shift_date)s, %(band_id)s, %(reasons_added)s
-    WHERE NOT EXISTS (
-        SELECT 1 FROM request_receipt WHERE digest = ANY (CAST(%(earlier_request_digests)s AS bytea[]))
-    )
-    ON CONFLICT (digest) DO NOTHING
-    RETURNING 1
-), shift AS (
-    INSERT INTO shift_receipt (digest, key_id)
-    SELECT %(shift_digest)s, %(shift_key_id)s FROM request
-    ON CONFLICT (digest) DO NOTHING
-    RETURNING 1
-), contributor AS (
-    INSERT INTO contributor_receipt (digest, key_id)
-    SELECT %(contributor_digest)s, %(week_key_id)s FROM shift
-    ON CONFLICT (digest) DO NOTHING
-    RETURNING 1
-), team_week AS (
-    INSERT INTO team_week_tally (team_id, week_start, red, amber, green, contributors)
-    SELECT %(team_id)s, %(week_start)s, %(red)s, %(amber)s, %(green)s, (SELECT count(*) FROM contributor)
-    FROM shift
-    ON CONFLICT (team_id, week_start) DO UPDATE SET
-        red = team_week_tally.red + excluded.red,
-        amber = team_week_tally.amber + excluded.amber,
-        green = team_week_tally.green + excluded.green,
-        contributors = team_week_tally.contributors + excluded.contributors
-    RETURNING 1
-), reasons AS (
-    INSERT INTO team_week_reason_tally (team_id, week_start, tag_id, ratings)
-    SELECT %(team_id)s, %(week_start)s, tag_id, 1
-    FROM shift, unnest(CAST(%(reason_ids)s AS integer[])) AS tag_id
-    ON CONFLICT (team_id, week_start, tag_id) DO UPDATE SET ratings = team_week_reason_tally.ratings + 1
-    RETURNING 1
-), org_shift AS (
-    INSERT INTO org_shift_tally (shift_date, band_id, slot, red, amber, green)
-    SELECT %(shift_date)s, %(band_id)s, %(slot)s, %(red)s, %(amber)s, %(green)s FROM shift
-    ON CONFLICT (shift_date, band_id, slot) DO UPDATE SET
-        red = org_shift_tally.red + excluded.red,
-        amber = org_shift_tally.amber + excluded.amber,
-        green = org_shift_tally.green + excluded.green
-    RETURNING 1
-)
-SELECT
-    (SELECT count(*) FROM request) AS requested,
-    (SELECT count(*) FROM shift) AS counted
-"""
-
-
-def _write_in_one_statement(session: Session, write: RatingWrite) -> _Outcome:
-    shift = write.shift
-    [(requested, counted)] = driver.fetch_all(
-        session,
-        _ONE_STATEMENT,
-        {
-            "request_digest": write.request_digest,
-            "request_key_id": write.request_key_id,
-            "earlier_request_digests": write.earlier_request_digests,
-            "shift_date": shift.shift_date,
-            "band_id": shift.band_id,
-            "reasons_added": bool(write.reason_ids),
-            "shift_digest": write.shift_digest,
-            "shift_key_id": write.shift_key_id,
-            "contributor_digest": write.contributor_digest,
-            "week_key_id": write.week_key_id,
-            "team_id": write.team_id,
-            "week_start": week_start(shift.shift_date),
-            "reason_ids": list(write.reason_ids),
-            "slot": _random.randrange(ORG_SHIFT_SLOTS),
-            **{colour: int(colour == write.colour) for colour in COLOURS},
-        },
-    )
-    if counted:
-        return _Outcome.COUNTED
-    if requested:
-        # This device rated the shift under another request. Take this request's receipt back, as a rollback
-        # would, so that a retry is refused again rather than answered as if it had been counted.
-        session.execute(delete(RequestReceipt).where(RequestReceipt.digest == write.request_digest))
-        return _Outcome.ALREADY_RATED
-    return _Outcome.REPLAY
+    return Outcome.COUNTED
 
 
 def add_reasons(session: Session, request: ReasonsRequest, *, now: dt.datetime, clock: Clock) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from pulse.db import Base
@@ -185,6 +185,80 @@ def test_inactive_team_cannot_be_rated(client, session) -> None:
     org.team.active = False
     session.commit()
     assert_problem(client.post(URL, json=rating_body(org.team.join_code)), 404, "join_code")
+
+
+# On PostgreSQL each process remembers join codes and shift bands (ratings_postgres). These rate once first,
+# so that they are remembered, then change them: the change must hold from the very next rating.
+
+
+def test_a_join_code_replaced_after_use_stops_working_at_once(client, session) -> None:
+    org = make_org(session)
+    old = org.team.join_code
+    assert client.post(URL, json=rating_body(old)).status_code == 201
+    new = structure.rotate_join_code(session, org.team)
+    session.commit()
+
+    assert_problem(client.post(URL, json=rating_body(old)), 404, "join_code")
+    assert client.post(URL, json=rating_body(new)).status_code == 201
+    assert team_week(session, org.team.id) == (0, 0, 2, 2)
+
+
+def test_a_team_deactivated_after_use_cannot_be_rated_at_once(client, session) -> None:
+    org = make_org(session)
+    assert client.post(URL, json=rating_body(org.team.join_code)).status_code == 201
+    org.team.active = False
+    session.commit()
+
+    assert_problem(client.post(URL, json=rating_body(org.team.join_code)), 404, "join_code")
+    assert total_ratings(session) == 1
+
+
+def test_shift_band_changes_after_use_hold_from_the_next_rating(client, session, clock: FakeClock) -> None:
+    org = make_org(session)
+    clock.set(dt.datetime(2026, 11, 18, 20, 0, tzinfo=LONDON))  # the Late shift
+    code = org.team.join_code
+    assert client.post(URL, json=rating_body(code)).json["shift_band"] == "Late"
+
+    org.bands["Late"].name = "Twilight"  # renamed: the next receipt says so
+    session.commit()
+    assert client.post(URL, json=rating_body(code)).json["shift_band"] == "Twilight"
+
+    org.bands["Late"].active = False  # retired: at 20:00 no band is open any more
+    session.commit()
+    assert assert_problem(client.post(URL, json=rating_body(code)), 409)["type"].endswith("no-open-shift")
+
+    org.bands["Late"].active = True  # back, and the process must not keep refusing on what it saw
+    org.bands["Late"].start_time = dt.time(19, 0)
+    session.commit()
+    assert client.post(URL, json=rating_body(code)).json["shift_band"] == "Twilight"
+    assert total_ratings(session) == 3
+
+
+def test_a_lost_database_connection_is_503_then_ratings_flow_again(  # type: ignore[no-untyped-def]
+    client, session, database_url, clean_db
+) -> None:
+    """The rating path's connection is cut (as by a database restart): that rating is refused with 503 and
+    Retry-After, its retry is counted once, and nothing is counted twice."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("cuts PostgreSQL server connections")
+    org = make_org(session)
+    assert client.post(URL, json=rating_body(org.team.join_code)).status_code == 201
+    session.rollback()
+    cut = text(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    assert session.scalar(cut) >= 1
+    session.commit()
+
+    body = rating_body(org.team.join_code, "red")
+    refused = client.post(URL, json=body)
+    assert_problem(refused, 503)
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert client.post(URL, json=body).status_code == 201
+    assert client.post(URL, json=body).status_code == 201  # a retry of a counted rating: counted once
+    assert team_week(session, org.team.id) == (1, 0, 1, 2)
+    clean_db.dispose()  # its pooled connections were cut too
 
 
 def test_unknown_and_retired_reasons_are_refused_by_name(client, session) -> None:
