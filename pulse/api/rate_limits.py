@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import hmac
 import logging
 import math
@@ -54,7 +53,7 @@ def rating_limit_key() -> str:
     rt = runtime()
     day = rt.now().astimezone(dt.UTC).date().isoformat()
     message = f"{KEY_PURPOSE}|{day}|{request.remote_addr or ''}".encode()
-    return hmac.new(rt.settings.secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(rt.settings.secret_key.encode(), message, "sha256").hex()[:32]
 
 
 @functools.cache

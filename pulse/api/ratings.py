@@ -90,7 +90,8 @@ def _commit_or_problem(record: Callable[[Any], T], session: Session | None = Non
             headers=headers,
             extra=extra,
         )
-    session.commit()
+    if session.in_transaction():  # a rating on PostgreSQL has usually not used the session at all
+        session.commit()
     return result
 
 

@@ -35,8 +35,8 @@ class DirectConnection:
         # Disposing of the engine (at shutdown, or a test's end) closes this connection too.
         event.listen(engine, "engine_disposed", lambda _engine: self.close())
 
-    def fetch_all(self, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """Run `sql` (psycopg's %(name)s style) as one autocommitted statement and return its rows."""
+    def fetch_all(self, sql: bytes, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run `sql` (UTF-8, psycopg's %(name)s style) as one autocommitted statement; return its rows."""
         with self._lock:
             connection = self._connect()
             try:
@@ -45,8 +45,9 @@ class DirectConnection:
                 lost = bool(connection.broken or connection.closed)
                 if lost:
                     self._drop()
+                statement = sql.decode()
                 raise DBAPIError.instance(
-                    sql, params, error, psycopg.Error, hide_parameters=True, connection_invalidated=lost
+                    statement, params, error, psycopg.Error, hide_parameters=True, connection_invalidated=lost
                 ) from error
 
     def close(self) -> None:

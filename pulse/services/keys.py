@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import secrets
 import threading
@@ -37,7 +36,7 @@ ABSENT_SECONDS = 60.0
 
 def digest(key: bytes, *parts: str | int | dt.date) -> bytes:
     message = "|".join(p.isoformat() if isinstance(p, dt.date) else str(p) for p in parts)
-    return hmac.new(key, message.encode(), hashlib.sha256).digest()
+    return hmac.digest(key, message.encode(), "sha256")  # HMAC-SHA256, one-shot (OpenSSL, no Python object)
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ SELECT
     array_agg(id ORDER BY id), array_agg(name ORDER BY id),
     array_agg(start_time ORDER BY id), array_agg(end_time ORDER BY id)
 FROM shift_band WHERE active
-""".replace("__BANDS_VERSION__", _BANDS_VERSION)
+""".replace("__BANDS_VERSION__", _BANDS_VERSION).encode()
 
 # Every write of a rating as one statement: one round trip, and atomic in autocommit. Each step runs only if
 # the one before it inserted its row: the check of what this process remembered, the request receipt (unless
@@ -144,10 +144,10 @@ SELECT
     (SELECT count(*) FROM valid) AS valid,
     (SELECT count(*) FROM request) AS requested,
     (SELECT count(*) FROM shift) AS counted
-""".replace("__BANDS_VERSION__", _BANDS_VERSION)
+""".replace("__BANDS_VERSION__", _BANDS_VERSION).encode()  # bytes: psycopg then need not encode it each time
 
 # Takes back the request receipt of a rating refused as already rated, as a rollback would have.
-_TAKE_BACK = "DELETE FROM request_receipt WHERE digest = %(digest)s RETURNING 1"
+_TAKE_BACK = b"DELETE FROM request_receipt WHERE digest = %(digest)s RETURNING 1"
 
 
 class PostgresRatings:

@@ -261,6 +261,20 @@ def test_a_lost_database_connection_is_503_then_ratings_flow_again(  # type: ign
     clean_db.dispose()  # its pooled connections were cut too
 
 
+def test_the_rating_endpoints_neither_read_nor_set_a_session_cookie(client, session) -> None:
+    """Staff rate anonymously: a session cookie the browser holds (say, a manager's) is not read, and no
+    cookie is set, whatever the answer."""
+    org = make_org(session)
+    client.set_cookie("pulse_session", "not-even-signed")
+    ok = client.post(URL, json=rating_body(org.team.join_code))
+    refused = client.post(URL, json=rating_body("NoSuchTeamCode123"))
+    reasons = client.post(f"{URL}/reasons", json={"join_code": org.team.join_code})
+    for response in (ok, refused, reasons):
+        assert "Set-Cookie" not in response.headers, response.status_code
+        assert "Cookie" not in response.headers.get("Vary", "")
+    assert ok.status_code == 201
+
+
 def test_unknown_and_retired_reasons_are_refused_by_name(client, session) -> None:
     org = make_org(session)
     org.tags[1].active = False
