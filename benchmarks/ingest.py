@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cpu_use import CpuMeter, CpuUse
 from flask import Flask, request
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
@@ -390,6 +391,13 @@ class PulseRuns:
     maximum: WrkResult
     paced: WrkResult
     peak_rss_mb: dict[int, float]
+    cpu: CpuUse  # of the flat-out run
+
+
+@dataclass
+class HelloRun:
+    result: WrkResult
+    cpu: CpuUse
 
 
 def measure_pulse(args: argparse.Namespace, database_url: str, codes: list[str], work: Path) -> PulseRuns:
@@ -402,25 +410,32 @@ def measure_pulse(args: argparse.Namespace, database_url: str, codes: list[str],
     try:
         server.wait_ready("/api/openapi.json")
         paced = run_wrk(args, server.port, "/api/v1/ratings", codes, work, rate=args.rate)
+        meter = CpuMeter(server.worker_pids())
         maximum = run_wrk(args, server.port, "/api/v1/ratings", codes, work)
-        return PulseRuns(maximum, paced, server.peak_rss_mb())
+        return PulseRuns(maximum, paced, server.peak_rss_mb(), meter.per_request(maximum.sent))
     finally:
         server.stop()
 
 
-def measure_hello(args: argparse.Namespace, database_url: str, codes: list[str], work: Path) -> WrkResult:
+def measure_hello(args: argparse.Namespace, database_url: str, codes: list[str], work: Path) -> HelloRun:
     extra = ("--pythonpath", str(Path(__file__).resolve().parent))
     server = Gunicorn("ingest:hello_app()", args.workers, server_env(free_port(), database_url), work, extra)
     try:
         server.wait_ready("/hello", method="POST")
-        return run_wrk(args, server.port, "/hello", codes, work)
+        meter = CpuMeter(server.worker_pids())
+        result = run_wrk(args, server.port, "/hello", codes, work)
+        return HelloRun(result, meter.per_request(result.sent))
     finally:
         server.stop()
 
 
-def print_report(args: argparse.Namespace, pulse: PulseRuns, hello: WrkResult, sums: dict[str, int]) -> bool:
+def print_report(
+    args: argparse.Namespace, pulse: PulseRuns, hello_run: HelloRun, sums: dict[str, int]
+) -> bool:
     def row(label: str, *values: str) -> None:
         print(f"  {label:<34}" + "".join(f"{v:>22}" for v in values))
+
+    hello = hello_run.result
 
     runs = (pulse.paced, pulse.maximum, hello)
     print()
@@ -447,6 +462,7 @@ def print_report(args: argparse.Namespace, pulse: PulseRuns, hello: WrkResult, s
             print(f"  non-201 statuses ({label}): {run.statuses}")
     peaks = pulse.peak_rss_mb
     print("  peak RSS per worker (MB): " + ", ".join(f"{v:.1f}" for v in sorted(peaks.values())))
+    print_cpu(pulse.cpu, hello_run.cpu)
 
     acked = pulse.paced.acked + pulse.maximum.acked
     print("\nDatabase check (must equal the acknowledged count of both rating runs exactly):")
@@ -482,6 +498,27 @@ def print_report(args: argparse.Namespace, pulse: PulseRuns, hello: WrkResult, s
     good = all(met for _, met in targets)
     print(f"\nRESULT: {'PASS' if good else 'FAIL'}")
     return good
+
+
+def print_cpu(ratings: CpuUse, hello: CpuUse) -> None:
+    """Where the cores went in the two flat-out runs, and the rate they would allow at that cost."""
+    cores = os.cpu_count() or 1
+
+    def row(label: str, a: str, b: str) -> None:
+        print(f"  {label:<34}{a:>22}{b:>22}")
+
+    print("\nCPU time per request, flat-out runs (ms; PostgreSQL counts all its processes):")
+    row("", "ratings", "hello")
+    row("gunicorn workers (Pulse)", f"{ratings.workers_ms:.3f}", f"{hello.workers_ms:.3f}")
+    row("PostgreSQL", f"{ratings.postgres_ms:.3f}", f"{hello.postgres_ms:.3f}")
+    row("wrk (load generator)", f"{ratings.load_generator_ms:.3f}", f"{hello.load_generator_ms:.3f}")
+    row("total", f"{ratings.total_ms:.3f}", f"{hello.total_ms:.3f}")
+    row(f"{cores} cores / total (requests/s)", f"{ratings.ceiling(cores):.0f}", f"{hello.ceiling(cores):.0f}")
+    if ratings.postgres_ms:
+        print(
+            f"  PostgreSQL alone, at {ratings.postgres_ms:.3f} ms a rating, would use all {cores} cores at "
+            f"{cores * 1000 / ratings.postgres_ms:.0f} ratings/s."
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
