@@ -12,8 +12,10 @@ _settings = Settings.from_env()
 bind = f"{_settings.host}:{_settings.port}"
 # Sync workers, one short request at a time each: PULSE_WORKERS (about 2 x cores + 1) is what scales.
 workers = _settings.workers
-# Not preloaded: each worker builds its own app, so no database connection is shared across fork().
-preload_app = False
+# Preloaded: the master builds the app once and forks its workers from it, so a worker that dies or is killed
+# is replaced in well under a second rather than the seconds it takes to build the app, and the workers share
+# the app's memory. Building the app opens no database connection; post_fork makes sure none crosses a fork.
+preload_app = True
 # Heartbeat files in memory: container disks can stall the heartbeat and get healthy workers killed.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - memory, not a temp file
 # No runtime control socket (gunicorn 25.1+): nothing needs it; its default path ($HOME/.gunicorn) is shared
@@ -27,6 +29,13 @@ accesslog = None
 disable_redirect_access_to_syslog = True
 errorlog = "-"
 loglevel = _settings.log_level.lower()
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """In each new worker: let go of any pooled database connection the master might hold."""
+    from pulse.runtime import after_fork
+
+    after_fork(server.app.wsgi())
 
 
 def on_starting(server: Any) -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app, g
+from flask import Flask, current_app, g
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +31,16 @@ class Runtime:
     # A read replica (PULSE_READ_DATABASE_URL) for published figures; None: they are read from the primary.
     read_engine: Engine | None = None
     read_session_factory: sessionmaker[Session] | None = None
+
+
+def after_fork(app: Flask) -> None:
+    """In a process forked from one that built `app` (gunicorn's preloaded workers): drop, without closing,
+    any pooled connection inherited from the parent, so that parent and child never share one (SQLAlchemy's
+    advice for multiprocessing). The rating path's own connection notices a fork by itself."""
+    rt: Runtime = app.extensions["pulse"]
+    for engine in (rt.engine, rt.read_engine):
+        if engine is not None:
+            engine.dispose(close=False)
 
 
 def runtime() -> Runtime:

@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -113,6 +114,25 @@ def test_gunicorn_config_writes_no_access_log(monkeypatch: pytest.MonkeyPatch) -
     assert config["control_socket_disable"] is True
     assert config["workers"] == 3
     assert config["bind"] == "127.0.0.1:8050"
+
+
+def test_preloaded_workers_let_go_of_the_masters_pooled_connections(app) -> None:  # type: ignore[no-untyped-def]
+    """gunicorn preloads the app and forks workers from it; post_fork empties the pools without closing
+    what they held (closing would end the parent's connection too)."""
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert config["preload_app"] is True
+    engine = app.extensions["pulse"].engine
+    with engine.connect() as conn:  # one connection, returned to the pool
+        held = conn.connection.dbapi_connection
+        conn.exec_driver_sql("SELECT 1")
+    assert engine.pool.checkedin() == 1
+
+    server = SimpleNamespace(app=SimpleNamespace(wsgi=lambda: app))
+    config["post_fork"](server, None)
+
+    assert engine.pool.checkedin() == 0
+    held.cursor().execute("SELECT 1")  # still open: it was let go of, not closed
+    held.close()
 
 
 # --- gunicorn, for real ----------------------------------------------------------------------------------
