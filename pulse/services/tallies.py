@@ -79,7 +79,7 @@ def apply_delta(session: Session, delta: TallyDelta) -> None:
     ]
     _upsert_add(session, TeamWeekReasonTally, reason_rows, ["team_id", "week_start", "tag_id"], ["ratings"])
     # Slot 0: this path is for one writer at a time (seeding, kiosk taps, SQLite). Live ratings on PostgreSQL
-    # spread over the slots (ratings._ONE_STATEMENT).
+    # spread over the slots (ratings_postgres._ONE_STATEMENT).
     org_rows = [
         {"shift_date": d, "band_id": b, "slot": 0, "red": c.red, "amber": c.amber, "green": c.green}
         for (d, b), c in sorted(delta.org_shifts.items())
