@@ -36,8 +36,11 @@ class Runtime:
 def after_fork(app: Flask) -> None:
     """In a process forked from one that built `app` (gunicorn's preloaded workers): drop, without closing,
     any pooled connection inherited from the parent, so that parent and child never share one (SQLAlchemy's
-    advice for multiprocessing). The rating path's own connection notices a fork by itself."""
-    rt: Runtime = app.extensions["pulse"]
+    advice for multiprocessing). The rating path's own connection notices a fork by itself. An app that is not
+    Pulse's (the benchmarks serve a minimal one with the same gunicorn settings) has nothing to let go of."""
+    rt: Runtime | None = app.extensions.get("pulse")
+    if rt is None:
+        return
     for engine in (rt.engine, rt.read_engine):
         if engine is not None:
             engine.dispose(close=False)
