@@ -41,16 +41,16 @@ def describe_figures(red: int | None, amber: int | None, green: int | None, cont
             "net_score": None,
             "note": NOT_SHOWN,
         }
-    pct = {c: round(100 * v / total, 1) for c, v in zip(COLOURS, (red, amber, green), strict=True)}
+    # Written out rather than looped over COLOURS: a year of days calls this for every day and band.
     return {
         "red": red,
         "amber": amber,
         "green": green,
         "ratings": total,
         "contributors": contributors,
-        "pct_red": pct["red"],
-        "pct_amber": pct["amber"],
-        "pct_green": pct["green"],
+        "pct_red": round(100 * red / total, 1),
+        "pct_amber": round(100 * amber / total, 1),
+        "pct_green": round(100 * green / total, 1),
         "net_score": round(100 * (green - red) / total, 1),
         "note": None,
     }
