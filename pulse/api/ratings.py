@@ -26,13 +26,13 @@ from pulse.schemas.ratings import (
 )
 from pulse.services.keys import KeyCache
 from pulse.services.kiosk import KioskCooldown, KioskRequest, record_kiosk_rating
+from pulse.services.rating_reasons import add_reasons
 from pulse.services.ratings import (
     Clock,
     RatingRefused,
     RatingRequest,
     ReasonsRequest,
     StaleKey,
-    add_reasons,
     record_rating,
 )
 from pulse.services.ratings_postgres import PostgresRatings

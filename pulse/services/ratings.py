@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ from pulse.models import ContributorReceipt, ReasonTag, RequestReceipt, ShiftBan
 from pulse.models.receipts import KeyPurpose
 from pulse.services.keys import REQUEST_KEY_DAYS, Key, KeyCache, KeyId, digest, ensure_keys, purge_expired
 from pulse.services.ratings_postgres import Band, Lookup, Outcome, PostgresRatings, RatingWrite
-from pulse.services.shifts import BandLike, Shift, band_window, open_shift, week_start
+from pulse.services.shifts import BandLike, Shift, open_shift, week_start
 from pulse.services.sql import insert_for
 from pulse.services.tallies import TallyDelta, apply_delta
 
@@ -152,7 +152,7 @@ def _record(
     if lookup.team_id is None:
         raise UnknownJoinCode("This team link is not recognised. It may have been replaced.", "join_code")
     team_id = lookup.team_id
-    _check_reasons(session, request.reason_ids)
+    check_reasons(session, request.reason_ids)
     plan = _plan(
         session,
         lookup.bands,
@@ -387,65 +387,8 @@ def _write_step_by_step(session: Session, write: RatingWrite) -> Outcome:
     return Outcome.COUNTED
 
 
-def add_reasons(session: Session, request: ReasonsRequest, *, now: dt.datetime, clock: Clock) -> int:
-    """Add reason tags to a rating this device made a moment ago, once. Returns how many were added.
-
-    The request receipt does not name the team (no table ties a team to a day), so the join code comes
-    again; the device's contributor receipt for that team and week proves it rated there. Raises
-    RatingRefused when there is no such rating, its shift has closed, or reasons were already added.
-    """
-    team = session.scalar(select(Team).where(Team.join_code == request.join_code, Team.active.is_(True)))
-    if team is None:
-        raise UnknownJoinCode("This team link is not recognised. It may have been replaced.", "join_code")
-    _check_reasons(session, request.reason_ids)
-    local_today = now.astimezone(clock.tz).date()
-    request_days = [local_today - dt.timedelta(days=n) for n in range(REQUEST_KEY_DAYS)]
-    keys, _ = ensure_keys(session, [], [(KeyPurpose.REQUEST, d) for d in request_days])
-    digests = [
-        digest(keys[(KeyPurpose.REQUEST, day)].secret, request.device_secret, request.idempotency_key)
-        for day in request_days
-        if (KeyPurpose.REQUEST, day) in keys
-    ]
-    found = session.execute(
-        select(RequestReceipt.digest, RequestReceipt.shift_date, ShiftBand)
-        .join(ShiftBand, ShiftBand.id == RequestReceipt.band_id)
-        .where(RequestReceipt.digest.in_(digests))
-    ).first()
-    if found is None or not _rated_here(
-        session, team.id, request.device_secret, week_start(found.shift_date)
-    ):
-        raise RatingNotFound(
-            "We could not find the rating these reasons are for. Your rating itself is not affected.",
-            "idempotency_key",
-        )
-    week = week_start(found.shift_date)
-    if now >= band_window(found.ShiftBand, found.shift_date, clock.tz)[1] + clock.grace:
-        raise ShiftClosed("Reasons can only be added while the shift is open for rating.", "idempotency_key")
-    claimed = session.execute(
-        update(RequestReceipt)
-        .where(RequestReceipt.digest == found.digest, RequestReceipt.reasons_added.is_(False))
-        .values(reasons_added=True)
-        .returning(RequestReceipt.digest)
-    ).first()
-    if claimed is None:
-        raise ReasonsAlreadyAdded("Reasons have already been added to this rating. Thank you.", "reasons")
-    delta = TallyDelta()
-    for tag_id in sorted(set(request.reason_ids)):
-        delta.team_week_reasons[(team.id, week, tag_id)] = 1
-    apply_delta(session, delta)
-    return len(delta.team_week_reasons)
-
-
-def _rated_here(session: Session, team_id: int, device_secret: str, week: dt.date) -> bool:
-    """Whether this device has a contributor receipt for the team and week: it rated there."""
-    keys, _ = ensure_keys(session, [], [(KeyPurpose.WEEK, week)])
-    key = keys.get((KeyPurpose.WEEK, week))
-    if key is None:
-        return False
-    return session.get(ContributorReceipt, digest(key.secret, device_secret, team_id, week)) is not None
-
-
-def _check_reasons(session: Session, reason_ids: tuple[int, ...]) -> None:
+def check_reasons(session: Session, reason_ids: tuple[int, ...]) -> None:
+    """Refuse, naming them, reason tags that are unknown or retired."""
     if not reason_ids:
         return
     known = set(
