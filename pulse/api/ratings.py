@@ -131,7 +131,7 @@ class Ratings(MethodView):
         path = _rating_path()
 
         def record(session: Session) -> Any:
-            try:
+            def attempt() -> Any:
                 return record_rating(
                     session,
                     request,
@@ -140,17 +140,13 @@ class Ratings(MethodView):
                     key_cache=path.key_cache,
                     postgres=path.postgres,
                 )
+
+            try:
+                return attempt()
             except StaleKey:  # a key this process remembered was purged: forget them all and count afresh
                 session.rollback()
                 path.key_cache.clear()
-                return record_rating(
-                    session,
-                    request,
-                    now=runtime().now(),
-                    clock=_clock(),
-                    key_cache=path.key_cache,
-                    postgres=path.postgres,
-                )
+                return attempt()
 
         with path.sessions() as session:
             receipt = _commit_or_problem(record, session)
