@@ -22,7 +22,7 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 # by every gunicorn of the user and is not writable in the container. Older gunicorns ignore the setting.
 control_socket_disable = True
 
-# No access log, ever. PRIVACY.md section 1: nothing on the submission path may record a client's address or
+# No access log, ever. docs/anonymity.md A5: nothing on the submission path may record a client's address or
 # the exact time of a request, and an access log line for POST /api/v1/ratings would do both. The error log
 # (gunicorn's own messages, on stderr) has no line per request: only start/stop, and tracebacks of failures.
 accesslog = None
@@ -43,6 +43,6 @@ def on_starting(server: Any) -> None:
     enabled = getattr(server.log, "access_log_enabled", bool(server.cfg.accesslog))
     if enabled:
         raise RuntimeError(
-            "Pulse must not write an access log (PRIVACY.md section 1: no client address or time on the "
+            "Pulse must not write an access log (docs/anonymity.md A5: no client address or time on the "
             "rating path). Remove --access-logfile, --log-config* or syslog access redirection."
         )

@@ -1,6 +1,6 @@
 """Rating page benchmark: from opening a team's link to the acknowledged rating, on a throttled phone network.
 
-    python benchmarks/rating_page.py [--runs 5] [--weeks 2]
+    python -m benchmarks.rating_page [--runs 5] [--weeks 2]
 
 Seeds the demo trust (pulse.services.demo, as `pulse demo` does, with a short history) into a temporary
 SQLite file and serves Pulse on 127.0.0.1 (a threaded werkzeug server, the clock fixed inside the Early
@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import logging
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,18 +35,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from publication import print_targets
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from benchmarks.common.browser import CHROMIUM, launch_chromium
+from benchmarks.common.report import print_targets
+from benchmarks.common.server import live_server
 from pulse import create_app, migrate
 from pulse.db import make_engine
 from pulse.models import Team, TeamWeekTally
 from pulse.services import demo
 from pulse.services.shifts import week_start
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PHONE = {
     "viewport": {"width": 360, "height": 740},
     "device_scale_factor": 2,
@@ -161,6 +159,7 @@ class Series:
 @dataclass
 class Demo:
     url: str
+    folder: Path  # the temporary folder of the database and the inbox keys
     join_code: str
     team_id: int
 
@@ -182,7 +181,7 @@ def demo_database(weeks: int) -> Iterator[Demo]:
                     session.commit()
                 team = session.scalars(select(Team).order_by(Team.id)).first()
                 assert team is not None
-                found = Demo(url, team.join_code, team.id)
+                found = Demo(url, Path(folder), team.join_code, team.id)
         finally:
             engine.dispose()
         yield found
@@ -203,20 +202,24 @@ def ratings_this_week(url: str, team_id: int) -> int:
 
 
 @contextmanager
-def serve(url: str) -> Iterator[str]:
-    from werkzeug.serving import make_server
+def serve(data: Demo) -> Iterator[str]:
+    """Pulse on the demo database, its clock fixed at NOW, on a free port of 127.0.0.1, with its maintainer:
+    it opens the sealed inbox first, and on the way out mixes every rating still waiting into the tallies
+    (as `pulse mix` does), so that they hold every acknowledged tap."""
+    from pulse.cli.maintenance import maintainer_for
 
-    app = create_app({"database_url": url, "env": "test", "now": lambda: NOW, "dashboard": False})
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    server = make_server("127.0.0.1", 0, app, threaded=True)  # port 0: a free port, listening on return
-    thread = threading.Thread(target=server.serve_forever, name="pulse-bench-server", daemon=True)
-    thread.start()
+    config = {"database_url": data.url, "env": "test", "now": lambda: NOW, "dashboard": False}
+    app = create_app({**config, "inbox_key_dir": str(data.folder / "inbox-keys")})
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        maintainer, options, lock = maintainer_for(app)
+        try:
+            maintainer.tick(NOW, options)  # opens the inbox's first epoch
+            with live_server(app) as base:
+                yield base
+            maintainer.tick(NOW, options, force_mix=True)
+        finally:
+            lock.release()
     finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
         app.extensions["pulse"].engine.dispose()
 
 
@@ -361,10 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         before = ratings_this_week(data.url, data.team_id)
         series: list[Series] = []
         first_load: dict[str, int] = {}
-        with serve(data.url) as base, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-            )
+        with serve(data) as base, sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
             try:
                 for name, network in NETWORKS.items():
                     print(f"Rating on {name} ...", flush=True)

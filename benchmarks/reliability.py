@@ -1,8 +1,8 @@
 """Reliability: each acknowledged rating counts once, through load, a database restart and killed workers.
 
-    python benchmarks/reliability.py load          [--rate 1000 --duration 60]
-    python benchmarks/reliability.py db-restart    [--rate 200 --duration 30 --outage 3]
-    python benchmarks/reliability.py worker-kill   [--rate 200 --duration 30 --kills 2]
+    python -m benchmarks.reliability load          [--rate 1000 --duration 60]
+    python -m benchmarks.reliability db-restart    [--rate 200 --duration 30 --outage 3]
+    python -m benchmarks.reliability worker-kill   [--rate 200 --duration 30 --kills 2]
 
 Each scenario serves Pulse with gunicorn (the shipped gunicorn.conf.py, sync workers, PULSE_ENV=production) on
 a throwaway, seeded PostgreSQL database (3 shift bands covering the whole day, 50 teams) and sends unique
@@ -27,17 +27,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from ingest import (
-    LOOPBACK,
-    Gunicorn,
-    free_port,
-    migrate_and_seed,
-    server_env,
-    tally_sums,
-    throwaway_database,
-)
-from reliability_client import LoadResult, Options, RatingClient, run_in_own_loop
-from reliability_faults import (
+from sqlalchemy.engine import make_url
+
+from benchmarks.common.database import check_local, migrate_and_seed, tally_sums, throwaway_database
+from benchmarks.common.server import Gunicorn, free_port, maintained, server_env
+from benchmarks.common.statistics import percentile
+from benchmarks.reliability_client import LoadResult, Options, RatingClient, run_in_own_loop
+from benchmarks.reliability_faults import (
     POSTGRES_BIN_GLOB,
     Disruption,
     Timeline,
@@ -46,7 +42,6 @@ from reliability_faults import (
     private_postgres,
     restart_postgres,
 )
-from sqlalchemy.engine import make_url
 
 SCENARIOS = ("load", "db-restart", "worker-kill")
 # Lines that continue a traceback after its exception: chained tracebacks, SQLAlchemy's statement and link.
@@ -148,16 +143,17 @@ def _run_load(
     # No per-address limit: every rating here comes from 127.0.0.1. "off", as Settings.from_env ignores
     # an empty variable (the default limit would stay on).
     env["PULSE_RATING_RATE_LIMIT"] = "off"
-    server = Gunicorn("pulse.wsgi:app", options.workers, env, work)
-    try:
-        server.wait_ready("/api/openapi.json")
-        print(f"{outcome.scenario}: {options.rate:g} ratings/s for {options.duration:g} s ...")
-        client = RatingClient(server.port, codes, options)
-        outcome.result = run_in_own_loop(client.run(partial(disruption, server) if disruption else None))
-        outcome.sums = tally_sums(url)
-    finally:
-        server.stop()
-        outcome.server_log = server.log_path.read_text(errors="replace")
+    with maintained(env, work):
+        server = Gunicorn("pulse.wsgi:app", options.workers, env, work)
+        try:
+            server.wait_ready("/api/openapi.json")
+            print(f"{outcome.scenario}: {options.rate:g} ratings/s for {options.duration:g} s ...")
+            client = RatingClient(server.port, codes, options)
+            outcome.result = run_in_own_loop(client.run(partial(disruption, server) if disruption else None))
+        finally:
+            server.stop()
+            outcome.server_log = server.log_path.read_text(errors="replace")
+    outcome.sums = tally_sums(url)
 
 
 def judge(outcome: Outcome) -> None:
@@ -202,13 +198,6 @@ def judge(outcome: Outcome) -> None:
     for name in ("team_week_tally", "org_shift_tally", "contributors"):
         if outcome.sums.get(name) != acked:
             failures.append(f"{name} holds {outcome.sums.get(name)}, acknowledged {acked}")
-
-
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def print_report(outcome: Outcome) -> None:
@@ -341,8 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not 1 <= options.duration <= 600 or options.rate <= 0:
         parser.error("--duration must be between 1 and 600 seconds and --rate above 0")
-    if make_url(options.admin_url).host not in LOOPBACK:
-        parser.error("this benchmark only talks to a PostgreSQL on this machine (127.0.0.1)")
+    check_local(parser, options.admin_url)
     # Stop cleanly on SIGTERM too, so the private cluster, the database and gunicorn are always removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     outcome = run_scenario(args.scenario, options)

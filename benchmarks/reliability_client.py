@@ -15,7 +15,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest import DEFAULT_ADMIN_URL
+from benchmarks.common.database import DEFAULT_ADMIN_URL
 
 PATH = "/api/v1/ratings"
 COLOURS = ("red", "amber", "green")

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest import Gunicorn, free_port
-from reliability_client import RatingClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from benchmarks.common.server import Gunicorn, free_port
+from benchmarks.reliability_client import RatingClient
 
 POSTGRES_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 # worker-kill: how long a killed worker's replacement may take to boot and serve, and how long at least to

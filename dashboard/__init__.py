@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import dash
 from dash import html
+from dash.exceptions import DependencyException
 from flask import Flask, Response, redirect, request
 
 HERE = Path(__file__).resolve().parent
@@ -26,19 +27,40 @@ def create_dash(server: Flask) -> dash.Dash:
         suppress_callback_exceptions=True,
         # gzip for Dash's bundles and callback answers (flask-compress): a first visit moves about a fifth of
         # the bytes. Plotly comes from assets/vendor: its cartesian bundle, the same plotly.js version as the
-        # one plotly.py ships, a third of the size and parse time; dcc.Graph then loads no other.
+        # one plotly.py ships, a third of the size and parse time; dcc.Graph then loads no other. It is not a
+        # script tag of the page (assets_path_ignore): assets/plotly-loader.js runs it while the server draws.
         compress=True,
+        assets_path_ignore=["vendor"],
+        # Dash's request hook starts plotly.js as the page's first request leaves (assets/plotly-loader.js).
+        hooks={"request_pre": "function () { if (window.pulsePlotly) { window.pulsePlotly.load(); } }"},
     )
     app.layout = serve_layout
     # Dash's page wraps its scripts in a <footer>; ours is the page's only footer landmark.
+    # Fetched from the start, so that neither waits on Dash: plotly.js (run by assets/plotly-loader.js) and
+    # the chunk of dcc.Graph that Dash would ask for only once the page's first chart arrives.
+    preloads = "".join(
+        f'<link rel="preload" href="{href}" as="script">'
+        for href in (
+            app.get_asset_url("vendor/plotly-cartesian-4.1.1.min.js"),
+            "/dashboard/_dash-component-suites/dash/dcc/async-graph.js",
+        )
+    )
     app.index_string = (
         app.index_string.replace("<html>", '<html lang="en-GB">')
+        .replace("{%css%}", "{%css%}\n        " + preloads)
         .replace("<footer>", '<div class="dash-scripts">')
         .replace("</footer>", "</div>")
     )
     _register_search(server)
     _register_content_security_policy(server, app)
+    server.register_error_handler(DependencyException, _no_such_script)
     return app
+
+
+def _no_such_script(_error: DependencyException) -> Response:
+    """Dash raises this for a script address it does not serve (say, _dash-component-suites/../x): a 404,
+    not a 500."""
+    return Response("There is no such script.", status=404, mimetype="text/plain")
 
 
 def _register_content_security_policy(server: Flask, app: dash.Dash) -> None:
@@ -98,13 +120,11 @@ def serve_layout() -> html.Div:
 def _register_search(server: Flask) -> None:
     @server.get("/dashboard/go")
     def go_to_unit() -> Response:
-        """The header's search: the exact name, else the only name containing what was typed."""
-        from dashboard.components import BASE, navigation_targets
+        """The header's search, without JavaScript: straight to the unit named, or to the only one whose name
+        holds what was typed; otherwise to the list of every match (or of suggestions)."""
+        from dashboard import search
         from dashboard.data import navigation
 
-        wanted = " ".join(request.args.get("to", "").split()).casefold()
-        targets = navigation_targets(navigation())
-        exact = [path for label, path in targets if label.casefold() == wanted]
-        partial = [path for label, path in targets if wanted and wanted in label.casefold()]
-        found = exact or (partial if len(partial) == 1 else [])
-        return redirect(found[0] if found else f"{BASE}?notfound={quote(wanted)}")
+        wanted = " ".join(request.args.get("to", "").split())
+        found = search.destination(navigation(), wanted)
+        return redirect(found or f"{search.BASE}search?to={quote(wanted)}")

@@ -8,7 +8,7 @@ from typing import Any
 from dashboard.spc import SPC_WEEKS
 from pulse import published
 from pulse.published import Level
-from pulse.runtime import published_session, take_today_steps
+from pulse.runtime import current_k, published_session, take_today_steps
 
 RANGES = {"12": 12, "26": 26, "52": 52, "all": None}
 DEFAULT_RANGE = "26"
@@ -49,7 +49,7 @@ def organisation(choice: str) -> dict[str, Any]:
     department's actions (the organisation has none of its own)."""
     session = published_session()
     spans = _spans(session, choice)
-    today = published.today_figures(session, take_today_steps())
+    today = published.today_figures(session, take_today_steps(), current_k(session))
     actions = published.actions(session)
     if spans is None:
         return {
@@ -118,13 +118,18 @@ def team(team_id: int, choice: str) -> dict[str, Any] | None:
         return None
     span = week_range(session, choice)
     series = published.weekly_series(session, Level.TEAM, team_id, *span) if span else []
-    return {"name": name, "series": series, "k": published.minimum_group_size(session)}
+    return {
+        "name": name,
+        "series": series,
+        "k": published.minimum_group_size(session),
+        "department": published.team_department(session, team_id),
+    }
 
 
 def _reason_totals(
     session: Any, level: Level, unit_id: int, span: tuple[dt.date, dt.date]
 ) -> list[tuple[str, int]]:
-    """Reasons summed over published weeks only (PRIVACY.md L1: longer periods are sums of weeks)."""
+    """Reasons summed over published weeks only (docs/anonymity.md A16: longer periods are sums of weeks)."""
     labels = published.reason_labels(session)
     totals: dict[int, int] = {}
     for week in published.reason_counts(session, level, unit_id, *span):

@@ -7,6 +7,8 @@ RANGE = "weeks"  # a store holding the page's range of weeks, from the address
 ORG_TODAY = "org-today"
 DEPT_NOTICE = "dept-notice"
 TEAM_NOTICE = "team-notice"
+# Which rating mode (open or verified) the figures shown come from.
+RATING_MODE = "rating-mode"
 
 
 def graph(name: str) -> str:

@@ -4,7 +4,7 @@ reading and its variation icon. Pure functions: no I/O, no Dash (spc_figure.py d
 The chart works on plain, JSON-safe data (spc_data), so that a page can keep it in the browser and switch
 measure without fetching again. Its limits come from at least the latest year of published weeks, whatever
 range the page shows, with a new segment at each action that rebases them: the same chart, and so the same
-reading, as the alert a manager receives (pulse.services.alerts).
+reading, as the alert a manager receives (pulse.services.followup.alerts).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dashboard.figures import NOT_SHOWN
-from pulse.services import stats
+from dashboard.summaries import NOT_SHOWN
+from pulse import stats
 
-SPC_WEEKS = 52  # the limits come from the latest year, as in the alerts (pulse.services.alerts.HISTORY_WEEKS)
+SPC_WEEKS = 52  # the limits come from the latest year, as in the alerts (followup.alerts.HISTORY_WEEKS)
 ORGANISATION_ACTIONS = 10  # the organisation page lists the latest actions of every department
 
 # NHS England "Making Data Count" colours. Colour is never the only signal: each classification also has a

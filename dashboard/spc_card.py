@@ -1,7 +1,7 @@
 """The SPC card of the organisation and department pages, its callbacks, and the "You said, we did" list.
 
-A page's main callback fetches once, draws the default measure and fills the card's store (spc.spc_data);
-changing the measure or downloading the chart's data draws from the store and never goes back to the database.
+A page's layout fetches once, draws the default measure and fills the card's store (spc.spc_data); changing
+the measure or downloading the chart's data draws from the store and never goes back to the database.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids, spc
-from dashboard.components import BASE, GRAPH_CONFIG, to_csv
+from dashboard.components import BASE, graph, to_csv
 from dashboard.spc_figure import SpcView, spc_view
 
 INTRO = (
@@ -27,8 +27,12 @@ INTRO = (
 )
 
 
-def spc_card(name: str, title: str, intro: str = INTRO) -> html.Section:
-    """A measure choice, the chart with its variation icon and reading beside it, and a CSV download."""
+def spc_card(name: str, title: str, data: dict[str, Any], intro: str = INTRO) -> html.Section:
+    """A measure choice, the chart with its variation icon and reading beside it, and a CSV download.
+
+    `data` is spc.spc_data: the card keeps it in the browser and draws the default measure from it at once.
+    """
+    view = spc_view(data, spc.DEFAULT_MEASURE)
     return html.Section(
         [
             html.H2(title, id=f"{name}-heading"),
@@ -54,9 +58,12 @@ def spc_card(name: str, title: str, intro: str = INTRO) -> html.Section:
             dcc.Store(id=ids.measure(name), data=spc.DEFAULT_MEASURE),
             html.Figure(
                 [
-                    dcc.Graph(id=ids.graph(name), config=GRAPH_CONFIG, className="chart"),
+                    graph(name, view.figure),
                     html.Figcaption(
-                        id=ids.summary(name), className="summary spc-reading", **{"aria-live": "polite"}
+                        _reading(view),
+                        id=ids.summary(name),
+                        className="summary spc-reading",
+                        **{"aria-live": "polite"},
                     ),
                 ],
                 className="spc-figure",
@@ -66,19 +73,19 @@ def spc_card(name: str, title: str, intro: str = INTRO) -> html.Section:
                 "Download the data (CSV)", id=ids.download_button(name), className="download", n_clicks=0
             ),
             dcc.Download(id=ids.download(name)),
-            dcc.Store(id=ids.spc_data(name)),
+            dcc.Store(id=ids.spc_data(name), data=data),
         ],
         className="card spc",
         **{"aria-labelledby": f"{name}-heading"},
     )
 
 
-def actions_card(name: str, intro: str) -> html.Section:
+def actions_card(name: str, intro: str, listed: html.Ul | html.P) -> html.Section:
     return html.Section(
         [
             html.H2("You said, we did", id=f"{name}-heading"),
             html.P(intro, className="intro"),
-            html.Div(id=ids.actions(name), className="actions"),
+            html.Div(listed, id=ids.actions(name), className="actions"),
         ],
         className="card",
         **{"aria-labelledby": f"{name}-heading"},
@@ -118,21 +125,6 @@ def actions_list(actions: Sequence[dict[str, Any]], *, departments: bool) -> htm
     return html.Ul(items, className="action-list")
 
 
-def spc_outputs(data: dict[str, Any]) -> list[Any]:
-    """For a page's main callback: the card's store, and its chart and reading for the default measure, drawn
-    at once rather than by a second round trip once the store arrives."""
-    view = spc_view(data, spc.DEFAULT_MEASURE)
-    return [data, view.figure, _reading(view)]
-
-
-def spc_output_targets(name: str) -> list[Output]:
-    return [
-        Output(ids.spc_data(name), "data"),
-        Output(ids.graph(name), "figure"),
-        Output(ids.summary(name), "children"),
-    ]
-
-
 def _reading(view: SpcView) -> list[Any]:
     reading: list[Any] = [html.Span(view.reading, className="spc-words")]
     if view.icon is not None:
@@ -147,8 +139,8 @@ def register_spc_callbacks(name: str) -> None:
     keys = list(spc.MEASURES)
 
     @callback(
-        Output(ids.graph(name), "figure", allow_duplicate=True),
-        Output(ids.summary(name), "children", allow_duplicate=True),
+        Output(ids.graph(name), "figure"),
+        Output(ids.summary(name), "children"),
         Output(ids.measure(name), "data"),
         [Output(ids.measure_button(name, key), "aria-pressed") for key in keys],
         [Input(ids.measure_button(name, key), "n_clicks") for key in keys],

@@ -9,9 +9,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import plotly.graph_objects as go
-
-from dashboard.figures import FONT, NOT_SHOWN, _empty, _layout
+from dashboard.chart_style import (
+    FONT,
+    TICK_LABELS_HEIGHT,
+    Chart,
+    empty,
+    legend_room,
+    style,
+    week_axis,
+    week_long,
+)
 from dashboard.spc import (
     VARIATION_COLOURS,
     VARIATION_NAMES,
@@ -22,7 +29,8 @@ from dashboard.spc import (
     reading,
     variation_icon,
 )
-from pulse.services import stats
+from dashboard.summaries import NOT_SHOWN
+from pulse import stats
 
 # Colour is never the only signal: each classification also has its own marker shape and legend entry.
 VARIATION_SYMBOLS = {
@@ -48,7 +56,7 @@ ACTIONS_NAME = "You said, we did: a change made"
 class SpcView:
     """What a page shows for one measure: the chart, its reading, and the variation icon (asset, alt)."""
 
-    figure: go.Figure
+    figure: Chart
     reading: str
     icon: tuple[str, str] | None
 
@@ -63,21 +71,20 @@ def spc_view(data: dict[str, Any], measure_key: str | None) -> SpcView:
     )
 
 
-def spc_figure(data: dict[str, Any], chart: stats.SpcChart, measure: Measure, title: str) -> go.Figure:
+def spc_figure(data: dict[str, Any], chart: stats.SpcChart, measure: Measure, title: str) -> Chart:
     """Points coloured by their classification, the average solid and the process limits dashed (one step per
     segment), hidden weeks as gaps, and each action as a dotted line with a marker naming it.
 
-    Traces and layout are built as plain dicts and given to go.Figure once: adding them one by one would
-    validate the figure again each time, several times slower for the same figure.
+    Traces and layout are built as plain dicts, as plotly.js takes them (see chart_style.Chart).
     """
     first = data["shown_from"]
     points = chart.points[first:]
-    labels = data["labels"][first:]
+    labels = data["weeks"][first:]  # the x of each week: its Monday; it is labelled "w/c 23 Nov"
     if not points:
-        return _layout(_empty(go.Figure(), "No weeks published yet"), title, height=220)
+        return style(empty(Chart(), "No weeks published yet"), title, height=220)
     if all(p.value is None for p in points):
         message = "None of these weeks has enough ratings to show"
-        return _layout(_empty(go.Figure(), message), title, height=220)
+        return style(empty(Chart(), message), title, height=220)
     traces: list[dict[str, Any]] = [
         {
             "type": "scatter",
@@ -104,7 +111,8 @@ def spc_figure(data: dict[str, Any], chart: stats.SpcChart, measure: Measure, ti
                 "mode": "markers",
                 "name": NOT_SHOWN.capitalize(),
                 "marker": {"symbol": "line-ew-open", "size": 14, "color": "#52606d", "line": {"width": 2}},
-                "hovertemplate": f"%{{x}}: {NOT_SHOWN}<extra></extra>",
+                "customdata": [week_long(week) for week in hidden],
+                "hovertemplate": f"%{{customdata}}: {NOT_SHOWN}<extra></extra>",
             }
         )
     weeks = _actions_by_week(data, labels)
@@ -112,13 +120,7 @@ def spc_figure(data: dict[str, Any], chart: stats.SpcChart, measure: Measure, ti
         traces.append(_action_markers(weeks, high))
     margin = (high - low) * 0.05
     layout = {
-        "xaxis": {
-            "type": "category",
-            "categoryorder": "array",
-            "categoryarray": list(labels),
-            "tickangle": -45,
-            "automargin": True,
-        },
+        "xaxis": week_axis(labels),
         "yaxis": {
             "title": {"text": measure.label},
             "range": [low - margin, high + margin],
@@ -134,7 +136,8 @@ def spc_figure(data: dict[str, Any], chart: stats.SpcChart, measure: Measure, ti
         # Dark text for every hover label; left-aligned, as action summaries run over several lines.
         "hoverlabel": {"font": {"family": FONT, "color": "#1f2933"}, "align": "left"},
     }  # fmt: skip
-    return _layout(go.Figure(data=traces, layout=layout), title, height=430, bottom=100)
+    legend = legend_room(len([t for t in traces if t.get("showlegend", True)]))
+    return style(Chart(traces, layout), title, height=400 + legend, bottom=TICK_LABELS_HEIGHT + legend)
 
 
 def _lines(
@@ -213,8 +216,8 @@ def _points(
                 },
                 # Dark on white, edged in the classification's colour: text on pale MDC colours reads badly.
                 "hoverlabel": {"bgcolor": "#ffffff", "bordercolor": VARIATION_COLOURS[variation]},
-                "customdata": [[long_date(day), _point_words(p)] for _, day, p in mine],
-                "hovertemplate": f"%{{x}}, week of %{{customdata[0]}}<br>{measure.label} "
+                "customdata": [[week_long(day), _point_words(p)] for _, day, p in mine],
+                "hovertemplate": f"%{{customdata[0]}}<br>{measure.label} "
                 f"{_hover_number(measure)}<br>%{{customdata[1]}}<extra></extra>",
             }
         )
@@ -223,13 +226,11 @@ def _points(
 
 def _actions_by_week(data: dict[str, Any], labels: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     """The actions in the weeks shown, by the week's label."""
-    label_of = dict(zip(data["weeks"], data["labels"], strict=True))
     shown = set(labels)
     by_week: dict[str, list[dict[str, Any]]] = {}
     for action in data["actions"]:
-        label = label_of[action["week_start"]]
-        if label in shown:
-            by_week.setdefault(label, []).append(action)
+        if action["week_start"] in shown:
+            by_week.setdefault(action["week_start"], []).append(action)
     return by_week
 
 

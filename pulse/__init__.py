@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import Mapping
 from typing import Any
@@ -9,9 +10,10 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from pulse.clock import utcnow
 from pulse.config import Settings
 from pulse.db import ensure_sqlite_directory, make_engine, make_session_factory
-from pulse.runtime import Runtime, close_db_session, utcnow
+from pulse.runtime import Runtime, close_db_session
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -20,11 +22,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     now = overrides.pop("now", utcnow)
     mount_dashboard = overrides.pop("dashboard", True)
     settings = Settings.from_env(**overrides)
+    if not settings.secret_key:  # never in production: Settings refuses that
+        from pulse.secret_key import load_or_create
+
+        settings = dataclasses.replace(settings, secret_key=load_or_create(settings.data_dir))
 
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        TRUSTED_HOSTS=settings.allowed_hosts,
         JSON_SORT_KEYS=False,
     )
     ensure_sqlite_directory(settings.database_url)
@@ -50,13 +57,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from pulse.admin import init_admin
     from pulse.api import init_api
     from pulse.headers import init_headers
+    from pulse.oidc import init_oidc
+    from pulse.request_guard import init_request_guard
+    from pulse.web.enrol import bp as enrol_bp
     from pulse.web.pages import bp as web_bp
 
     init_api(app)
     app.register_blueprint(web_bp)
+    app.register_blueprint(enrol_bp)
+    init_oidc(app)
     init_admin(app)
     init_access(app)
     init_headers(app)
+    init_request_guard(app)
 
     if mount_dashboard:
         from dashboard import create_dash

@@ -45,6 +45,8 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Deleted content is overwritten with zeros, not left in free pages (docs/anonymity.md A12, level C).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

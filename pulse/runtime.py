@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pulse.clock import utcnow
 from pulse.config import Settings
 
 # A request publishes at most this many due weeks (about 0.35 s each for 800 teams), so that a long backlog
 # is worked off over several requests, or at once by `pulse publish`, without a worker timing out.
 WEEKS_PER_REQUEST = 4
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -62,10 +63,17 @@ def db_session(*, write: bool = False) -> Session:
 
 
 def public_base_url() -> str:
-    """The address staff reach Pulse at: PULSE_PUBLIC_URL, else the one this request came to."""
+    """The address staff reach Pulse at: PULSE_PUBLIC_URL, else the one this request came to, whose Host
+    Flask has checked against TRUSTED_HOSTS (Settings.allowed_hosts: never unchecked without a public URL)."""
     from flask import request
 
     return runtime().settings.public_url.rstrip("/") or request.host_url.rstrip("/")
+
+
+def local_today() -> dt.date:
+    """The organisation's date now, in its time zone."""
+    rt = runtime()
+    return rt.now().astimezone(rt.settings.tz).date()
 
 
 def current_k(session: Session) -> int:
@@ -98,7 +106,7 @@ def published_session() -> Session:
     rt = runtime()
     settings = rt.settings
     session = read_session()
-    grace = dt.timedelta(minutes=settings.grace_minutes)
+    grace = settings.grace
     if due_weeks(session, rt.now(), settings.tz, grace):
         session.rollback()  # end the read snapshot, so later reads see the new weeks
         with rt.write_session_factory() as writer:
@@ -113,7 +121,7 @@ def take_today_steps() -> dt.date:
     Like published_session: a read decides whether anything is due, and only then a short writing session
     takes it, so the dashboard and the today endpoint do not queue for the write lock on every request.
     """
-    from pulse.services.today import due_steps, take_due_steps
+    from pulse.services.publication import due_steps, take_due_steps
 
     rt = runtime()
     settings = rt.settings
@@ -128,7 +136,14 @@ def take_today_steps() -> dt.date:
 
 
 def close_db_session(_exc: BaseException | None = None) -> None:
+    """End the request's sessions. A connection the database has cut (a restart, an administrator) cannot
+    even roll back: it is thrown away, and the answer already made (a 503, say) stands rather than a 500."""
     for name in ("db_session", "read_session"):
         session = g.pop(name, None)
-        if session is not None:
+        if session is None:
+            continue
+        try:
             session.close()
+        except DBAPIError as exc:
+            log.warning("database connection lost while ending a request; discarded: %s", exc.orig)
+            session.invalidate()

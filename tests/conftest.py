@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
@@ -18,6 +20,9 @@ from pulse import create_app, migrate
 from pulse.db import Base, make_engine
 
 POSTGRES_URL = os.environ.get("PULSE_TEST_DATABASE_URL", "")
+# Every app the tests build signs with this run's own random key, so that none of them writes a key file into
+# the working folder (pulse.secret_key makes one where no key is set; tests/test_secret_key.py tests that).
+os.environ.setdefault("PULSE_SECRET_KEY", secrets.token_urlsafe(48))
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -32,6 +37,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Apps built without a data folder of their own (PULSE_DATA_DIR) use one per test worker, never the
+    working directory: it holds the mixer's keys."""
+    previous = os.environ.get("PULSE_DATA_DIR")
+    os.environ["PULSE_DATA_DIR"] = str(tmp_path_factory.mktemp("pulse-data"))
+    yield
+    if previous is None:
+        os.environ.pop("PULSE_DATA_DIR", None)
+    else:
+        os.environ["PULSE_DATA_DIR"] = previous
 
 
 class FakeClock:
@@ -95,12 +113,30 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+def open_inbox(app) -> None:  # type: ignore[no-untyped-def]
+    """Open the sealed inbox's first epoch, as the maintainer does when Pulse starts."""
+    from pulse.services.rating import KeyFiles, ensure_open_epoch
+
+    rt = app.extensions["pulse"]
+    with rt.write_session_factory() as session:
+        ensure_open_epoch(session, KeyFiles(rt.settings.inbox_keys), rt.now())
+        session.commit()
+
+
 @pytest.fixture
-def app(clean_db: Engine, database_url: str, clock: FakeClock):  # type: ignore[no-untyped-def]
+def app(clean_db: Engine, database_url: str, clock: FakeClock, tmp_path):  # type: ignore[no-untyped-def]
     app = create_app(
-        {"database_url": database_url, "env": "test", "now": clock, "dashboard": False, "min_group_size": 5}
+        {
+            "database_url": database_url,
+            "env": "test",
+            "now": clock,
+            "dashboard": False,
+            "min_group_size": 5,
+            "data_dir": tmp_path / "pulse-data",
+        }
     )
     app.config["TESTING"] = True
+    open_inbox(app)
     yield app
     app.extensions["pulse"].engine.dispose()
 
@@ -113,5 +149,29 @@ def client(app):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def session(app) -> Iterator[Session]:  # type: ignore[no-untyped-def]
     session = app.extensions["pulse"].session_factory()
+    session.info["app"] = app  # so that helpers can mix the sealed inbox before they read tallies
     yield session
     session.close()
+
+
+@pytest.fixture(autouse=True)
+def _close_the_cli_apps(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The command line builds an app of its own for every command a test runs. Close their database
+    connections when the test ends, as the process that ran them would have: left open, two workers' pools
+    reached PostgreSQL's 100 connections."""
+    import pulse.cli
+
+    made: list[Flask] = []
+    build = pulse.cli._create_app
+
+    def tracked() -> Flask:
+        made.append(build())
+        return made[-1]
+
+    monkeypatch.setattr(pulse.cli, "_create_app", tracked)
+    yield
+    for app in made:
+        runtime = app.extensions["pulse"]
+        for engine in (runtime.engine, runtime.read_engine):
+            if engine is not None:
+                engine.dispose()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from pulse.models import Department, ReasonTag, ShiftBand, Team
 from pulse.services import structure
+from pulse.services.rating import MixReport
 
 
 @dataclass
@@ -39,7 +40,7 @@ def make_org(session: Session, *, teams: int = 2, headcount: int = 20) -> Org:
 
 def enable_kiosk(session: Session, team: Team) -> str:
     """Switch kiosk mode on for `team` (committed) and return the tablet's token."""
-    from pulse.services.kiosk import enable_kiosk as enable
+    from pulse.services.rating.kiosk import enable_kiosk as enable
 
     token = enable(session, team)
     session.commit()
@@ -90,6 +91,31 @@ def add_week(
                 band_id=band_id,
                 colour=colour,
                 new_contributor=i < contributors,
+                new_day_contributor=True,
+                new_week_contributor=i < contributors,  # each team's raters are people of its own
             )
     apply_delta(session, delta)
     session.commit()
+
+
+def mix_for(session: Session) -> MixReport:
+    """Mix the sealed inbox of the app that `session` (the `session` fixture) belongs to, and end the
+    session's read snapshot so that its next read sees the tallies as mixed."""
+    session.rollback()
+    return mix(session.info["app"])
+
+
+def mix(app) -> MixReport:  # type: ignore[no-untyped-def]
+    """Mix whatever waits in the sealed inbox into the tallies now, as `pulse mix` does."""
+    from pulse.services.rating import KeyFiles, Schedule
+    from pulse.services.rating import mix as mix_inbox
+
+    rt = app.extensions["pulse"]
+    settings = rt.settings
+    schedule = Schedule(
+        settings.tz,
+        settings.grace,
+        settings.min_group_size,
+        settings.mix_minutes,
+    )
+    return mix_inbox(rt.write_session_factory, KeyFiles(settings.inbox_keys), rt.now(), schedule, force=True)

@@ -34,7 +34,6 @@ def run(app, database_url: str, sink):  # type: ignore[no-untyped-def]
     env = {
         "PULSE_DATABASE_URL": database_url,
         "PULSE_ENV": "test",
-        "PULSE_SECRET_KEY": "",
         "PULSE_PUBLIC_URL": PUBLIC_URL,
         "PULSE_SMTP_HOST": "127.0.0.1",
         "PULSE_SMTP_PORT": str(sink[1]),

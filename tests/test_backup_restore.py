@@ -1,5 +1,6 @@
 """Backup and restore as docs/operations.md describes them: `pg_dump --format=custom`, `pg_restore` into an
-empty database, then `pulse db upgrade` and `pulse purge` before Pulse serves it.
+empty database, then `pulse db upgrade`, `pulse purge` and `pulse mix --drop-unreadable` before Pulse serves
+it.
 
 The restored database must be at the same migration with no drift, hold exactly the same rows (tallies,
 published figures, keys and digests, accounts, audit log, actions), answer every figure exactly as the
@@ -26,14 +27,15 @@ from sqlalchemy.engine import make_url
 from pulse import cli, create_app, migrate
 from pulse.db import Base, make_engine
 from pulse.services import structure
-from pulse.services.actions import record_action
-from tests.conftest import FakeClock, throwaway_postgres
-from tests.factories import add_week, make_org, rating_body
+from pulse.services.followup import record_action
+from tests.conftest import FakeClock, open_inbox, throwaway_postgres
+from tests.factories import add_week, make_org, mix, rating_body
 
-pytestmark = pytest.mark.postgres
+# Starts servers and restores while others run: never beside another such test (--dist loadgroup).
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("many-connections")]
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYS_AND_DIGESTS = ("rating_key", "shift_receipt", "contributor_receipt", "request_receipt", "kiosk_receipt")
+KEYS_AND_DIGESTS = ("rating_key", "shift_receipt", "contributor_receipt", "request_receipt", "shift_counter")
 KEPT = (
     "team_week_tally",
     "team_week_reason_tally",
@@ -84,9 +86,19 @@ def rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
         engine.dispose()
 
 
-def make_pulse(url: str, clock: FakeClock) -> Flask:
+def make_pulse(url: str, clock: FakeClock, data_dir: Path) -> Flask:
+    """Pulse on `url`, its maintainer's keys in `data_dir`: a restore may land on another server, whose
+    maintainer never held the original's keys."""
     return create_app(
-        {"database_url": url, "env": "test", "now": clock, "dashboard": False, "min_group_size": 5}
+        {
+            "database_url": url,
+            "env": "test",
+            "now": clock,
+            "dashboard": False,
+            "min_group_size": 5,
+            "data_dir": data_dir,
+            "secret_key": "the same secret key on both servers, as the docs ask",
+        }
     )
 
 
@@ -129,20 +141,26 @@ def seed(app: Flask, clock: FakeClock) -> tuple[list[str], dict[str, object]]:
     finally:
         session.close()
     created = app.test_cli_runner().invoke(
-        cli.create_admin, ["admin@trust.example", "--name", "Ada", "--password", "x" * 16]
+        cli.create_admin,
+        ["admin@trust.example", "--name", "Ada", "--password", "a perfectly good passphrase"],
     )
     assert created.exit_code == 0, created.output
 
     client = app.test_client()
+    open_inbox(app)
     for i in range(7):  # Wednesday's Early shift: seven people, enough for a "today so far" step (k = 5)
         body = rating_body(join_code, ("green", "amber", "red")[i % 3], reasons=[tags[i % 3]])
         assert client.post("/api/v1/ratings", json=body).status_code == 201
+    mix(app)
     assert client.get("/api/v1/figures/organisation/today").get_json()["ratings"] == 7
 
     clock.set(MONDAY)
     monday = rating_body(join_code, "green")
     assert client.post("/api/v1/ratings", json=monday).status_code == 201
+    mix(app)
     assert len(client.get("/api/v1/figures/organisation/weeks").get_json()) == 3, "the first read publishes"
+    # A rating still sealed in the inbox when the backup is taken: nobody can ever open it after a restore.
+    assert client.post("/api/v1/ratings", json=rating_body(join_code, "red")).status_code == 201
     paths += [
         "/api/v1/figures/organisation/weeks",
         "/api/v1/figures/organisation/days",
@@ -159,7 +177,7 @@ def test_a_backup_restores_whole_and_purge_then_destroys_closed_keys(
     pg_dump, pg_restore = tool("pg_dump"), tool("pg_restore")
     original_url, restored_url = databases
     clock = FakeClock()  # Wednesday 18 November 2026, 10:00: an Early shift
-    original = make_pulse(original_url, clock)
+    original = make_pulse(original_url, clock, tmp_path / "original")
     try:
         paths, monday = seed(original, clock)
         answers = {path: original.test_client().get(path).get_data(as_text=True) for path in paths}
@@ -168,6 +186,7 @@ def test_a_backup_restores_whole_and_purge_then_destroys_closed_keys(
     before = rows(original_url)
     assert [name for name in KEPT if not before[name]] == [], "every kind of lasting data is in the backup"
     assert before["shift_receipt"] and before["contributor_receipt"], "and the open periods' digests"
+    assert len(before["inbox_item"]) == 1, "and a rating still sealed in the inbox"
 
     dump = tmp_path / "pulse.dump"
     run(pg_dump, "--format=custom", f"--file={dump}", f"--dbname={libpq_url(original_url)}")
@@ -180,7 +199,7 @@ def test_a_backup_restores_whole_and_purge_then_destroys_closed_keys(
     run(sys.executable, "-m", "alembic", "check", env=env)
     assert rows(restored_url) == before
 
-    restored = make_pulse(restored_url, clock)
+    restored = make_pulse(restored_url, clock, tmp_path / "restored")
     try:
         client = restored.test_client()
         assert client.get("/readyz").status_code == 200
@@ -201,11 +220,17 @@ def test_a_backup_restores_whole_and_purge_then_destroys_closed_keys(
         assert upgraded.exit_code == 0, upgraded.output
         purged = runner.invoke(cli.purge)
         assert purged.exit_code == 0, purged.output
-        assert f"Destroyed {len(before['rating_key'])} expired key(s)" in purged.output
+        after = rows(restored_url)
+        assert {name: after[name] for name in KEPT} == {name: before[name] for name in KEPT}, (
+            "the purge keeps these"
+        )
+        # The sealed rating's key stayed with the original's maintainer: the restore's last step drops it.
+        dropped = runner.invoke(cli.mix_now, ["--drop-unreadable"])
+        assert dropped.exit_code == 0, dropped.output
+        assert "Dropped 1 sealed rating(s)" in dropped.output
+        assert client.get("/readyz").get_json()["status"] == "ok"
     finally:
         restored.extensions["pulse"].engine.dispose()
     after = rows(restored_url)
     assert {name: after[name] for name in KEYS_AND_DIGESTS} == {name: [] for name in KEYS_AND_DIGESTS}
-    assert {name: after[name] for name in KEPT} == {name: before[name] for name in KEPT}, (
-        "the purge keeps these"
-    )
+    assert after["inbox_item"] == [] and len(after["inbox_epoch"]) == 1, "a new epoch, whose key is here"

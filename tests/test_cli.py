@@ -18,8 +18,8 @@ from tests.services.test_structure_import import GOOD
 def run(app, database_url: str):  # type: ignore[no-untyped-def]
     runner = CliRunner()
 
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
-        env = {"PULSE_DATABASE_URL": database_url, "PULSE_ENV": "test", "PULSE_SECRET_KEY": ""}
+    def invoke(*args: str, **extra_env: str):  # type: ignore[no-untyped-def]
+        env = {"PULSE_DATABASE_URL": database_url, "PULSE_ENV": "test", **extra_env}
         return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
 
     return invoke
@@ -80,7 +80,7 @@ def test_demo_seeds_then_serves_with_the_database_free_for_ratings(
     run, session, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While `pulse demo` serves, ratings must be writable: the command may hold no transaction open."""
-    import pulse.cli
+    import pulse.cli.server
     from tests.factories import rating_body
 
     served: dict[str, int] = {}
@@ -96,7 +96,7 @@ def test_demo_seeds_then_serves_with_the_database_free_for_ratings(
         worker.start()
         worker.join(timeout=60)
 
-    monkeypatch.setattr(pulse.cli, "_serve", fake_serve)
+    monkeypatch.setattr(pulse.cli.server, "run_server", fake_serve)
     monkeypatch.setenv("PULSE_GRACE_MINUTES", "1440")  # some band is open whatever the time of day
     result = run("demo", "--weeks", "2", "--port", "8099")
     assert result.exit_code == 0, result.output
@@ -106,6 +106,23 @@ def test_demo_seeds_then_serves_with_the_database_free_for_ratings(
 
     again = run("demo", "--no-serve")
     assert "already holds an organisation" in again.output
+
+
+def test_serve_says_it_is_for_trying_pulse_not_for_production(run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14, point 10: waitress alone is held up by slow clients (and has no TLS); production runs nginx
+    in front of gunicorn, and `pulse serve` says so as it starts."""
+    import pulse.cli.server
+
+    served: list[tuple[str, int]] = []
+    monkeypatch.setattr(
+        pulse.cli.server, "run_server", lambda app, host, port, threads: served.append((host, port))
+    )
+    result = run("serve", "--port", "8098")
+    assert result.exit_code == 0, result.output
+    assert served == [("127.0.0.1", 8098)]
+    assert "for trying Pulse, not for production" in result.output
+    assert "nginx in front of gunicorn" in result.output and "docs/operations.md" in result.output
+    assert "answers only for localhost and 127.0.0.1: set PULSE_TRUSTED_HOSTS" in result.output
 
 
 def test_publish_then_audit(run, session) -> None:
@@ -189,6 +206,36 @@ def test_support_links_add_list_retire(run, session) -> None:
     assert run("support-links", "retire", "9999").exit_code == 1
 
 
+def test_support_links_add_matches_labels_ignoring_case_and_brings_back_a_retired_one(run, session) -> None:
+    """The command line adds support links as the admin area does (one service function): a label that a
+    shown link has, in any case, is refused; a retired one comes back, in its place, with the new address."""
+    from pulse.models import AuditEvent, SupportLink
+
+    assert run("support-links", "add", "Chaplaincy", "https://old.example.nhs.uk/").exit_code == 0
+    assert run("support-links", "add", "Samaritans", "tel:116123").exit_code == 0
+    duplicate = run("support-links", "add", "CHAPLAINCY", "https://other.example.nhs.uk/")
+    assert duplicate.exit_code == 1 and "already a support link labelled Chaplaincy" in duplicate.output
+    session.rollback()
+    chaplaincy = session.scalar(select(SupportLink).where(SupportLink.label == "Chaplaincy"))
+    assert run("support-links", "retire", str(chaplaincy.id)).exit_code == 0
+
+    restored = run("support-links", "add", "chaplaincy", "tel:01234567890", "--description", "Any time.")
+    assert restored.exit_code == 0, restored.output
+    assert f"Brought back support link {chaplaincy.id}: Chaplaincy" in restored.output
+    listing = run("support-links", "list").output.splitlines()
+    assert listing[0] == f"{chaplaincy.id}\tChaplaincy\ttel:01234567890\tAny time."  # in its old place
+    assert len(listing) == 2 and "\tSamaritans\t" in listing[1]
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(SupportLink)) == 2
+    actions = [event.action for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions == [
+        "support_link.create",
+        "support_link.create",
+        "support_link.retire",
+        "support_link.restore",
+    ]
+
+
 def test_create_admin_then_sign_in(run, app, session) -> None:
     from pulse.models import AuditEvent, User
     from tests.admin.conftest import sign_in
@@ -202,6 +249,7 @@ def test_create_admin_then_sign_in(run, app, session) -> None:
         "a long first passphrase",
     )
     assert created.exit_code == 0, created.output
+    assert "Sign in at http://127.0.0.1:8050/admin/login" in created.output, "the whole address"
     session.rollback()
     user = session.scalar(select(User).where(User.email == "first@example.nhs.uk"))
     assert user is not None and user.is_admin and user.password_hash.startswith("$argon2id$")
@@ -221,6 +269,41 @@ def test_create_admin_then_sign_in(run, app, session) -> None:
     assert again.exit_code == 1 and "already an account" in again.output
     short = run("create-admin", "second@example.nhs.uk", "--name", "S", "--password", "short")
     assert short.exit_code == 1 and "at least 12 characters" in short.output
+
+
+def test_help_lists_pulses_own_commands_only(run) -> None:
+    shown = run("--help")
+    assert shown.exit_code == 0
+    commands = shown.output.split("Commands:")[1]
+    listed = {line.split()[0] for line in commands.splitlines() if line.strip()}
+    assert {"serve", "demo", "db", "join-codes", "create-admin", "publish", "audit"} <= listed
+    assert not listed & {"limiter", "openapi", "run", "shell", "routes"}, "no extension's or Flask's commands"
+    for flask_option in ("--app", "--env-file", "--debug", "-A", "-e"):
+        assert flask_option not in shown.output
+
+
+def test_create_admin_and_join_codes_print_whole_addresses_from_the_public_url(
+    run, session, tmp_path: Path
+) -> None:
+    csv_file = tmp_path / "structure.csv"
+    csv_file.write_text(GOOD, encoding="utf-8")
+    run("import-structure", str(csv_file))
+    public = {"PULSE_PUBLIC_URL": "https://pulse.example.nhs.uk/"}
+    created = run(
+        "create-admin", "a@example.nhs.uk", "--name", "A", "--password", "a long passphrase", **public
+    )
+    assert "Sign in at https://pulse.example.nhs.uk/admin/login" in created.output
+    listing = run("join-codes", **public).output.splitlines()
+    assert listing[0].split("\t") == [
+        "Team id",
+        "Join code",
+        "Department / team",
+        "Rating link (the ward poster: the link + /poster)",
+    ]
+    majors = session.scalar(select(Team).where(Team.name == "Majors"))
+    row = next(line.split("\t") for line in listing if "/ Majors" in line)
+    assert row == [str(majors.id), majors.join_code, "Emergency Department / Majors",
+                   f"https://pulse.example.nhs.uk/r/{majors.join_code}"]  # fmt: skip
 
 
 def test_set_password_resets_and_ends_sessions(run, app, session) -> None:

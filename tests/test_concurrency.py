@@ -21,7 +21,10 @@ import pytest
 from sqlalchemy import func, select
 
 from pulse.models import OrgShiftTally, TeamWeekTally
-from tests.factories import device_secret, make_org, rating_body
+from tests.factories import device_secret, make_org, mix_for, rating_body
+
+# Opens many database connections at once: never beside another such test (pyproject's --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("many-connections")
 
 URL = "/api/v1/ratings"
 THREADS = 24
@@ -41,7 +44,7 @@ def post_together(app, bodies: list[dict], url: str = URL) -> list[int]:  # type
 
 
 def stored(session) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
-    session.rollback()  # end the read snapshot so the next read sees new commits
+    mix_for(session)
     team = (
         session.scalar(select(func.sum(TeamWeekTally.red + TeamWeekTally.amber + TeamWeekTally.green))) or 0
     )
@@ -51,7 +54,7 @@ def stored(session) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
 
 
 def test_parallel_ratings_for_one_team_and_shift_are_all_counted(app, session) -> None:
-    org = make_org(session)
+    org = make_org(session, headcount=THREADS)
     colours = ["red", "amber", "green"]
     bodies = [rating_body(org.team.join_code, colours[i % 3]) for i in range(THREADS)]
     statuses = post_together(app, bodies)
@@ -102,6 +105,16 @@ def test_parallel_kiosk_taps_never_pass_the_cap(app, session, clock) -> None:  #
     assert stored(session) == (cap, cap, cap)
 
 
+def test_parallel_ratings_never_pass_the_team_headcount_in_a_shift(app, session) -> None:
+    """Open mode's cap (docs/anonymity.md A9): however many devices rate one team's shift at once, at most its
+    headcount are counted, and each refusal says why."""
+    cap = 7
+    org = make_org(session, headcount=cap)
+    statuses = post_together(app, [rating_body(org.team.join_code) for _ in range(THREADS)])
+    assert sorted(statuses) == [201] * cap + [409] * (THREADS - cap)
+    assert stored(session) == (cap, cap, cap)
+
+
 def test_parallel_different_requests_from_one_device_count_once(app, session) -> None:
     org = make_org(session)
     secret = device_secret()
@@ -147,7 +160,7 @@ def http_post(port: int, body: dict) -> int:
 
 @pytest.mark.postgres
 def test_parallel_ratings_through_gunicorn_worker_processes(app, session, database_url: str) -> None:
-    org = make_org(session, teams=1)
+    org = make_org(session, teams=1, headcount=100)  # room for 60 ratings in one shift
     port = free_port()
     env = {**os.environ, "PULSE_DATABASE_URL": database_url, "PULSE_ENV": "test"}
     root = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pulse import create_app
-from pulse.config import DEFAULT_SECRET_KEY, ConfigError, Settings
+from pulse.config import ConfigError, Settings
 
 
 def test_defaults_use_embedded_sqlite_in_local_data_folder(tmp_path: Path) -> None:
@@ -50,17 +50,24 @@ def test_bad_settings_are_refused_with_the_variable_named(environ: dict[str, str
 def test_production_starts_with_a_real_secret(tmp_path: Path) -> None:
     secret = "s" * 40
     settings = Settings.from_env(
-        {"PULSE_ENV": "production", "PULSE_SECRET_KEY": secret, "PULSE_DATA_DIR": str(tmp_path)}
+        {
+            "PULSE_ENV": "production",
+            "PULSE_SECRET_KEY": secret,
+            "PULSE_DATA_DIR": str(tmp_path),
+            "PULSE_PUBLIC_URL": "https://pulse.example.nhs.uk",
+            "PULSE_RATELIMIT_STORAGE_URL": "redis://redis:6379/0",
+        }
     )
     assert settings.secret_key == secret
     assert settings.describe()["secret_key"] == "(set)"
-    assert Settings.from_env({}).describe()["secret_key"] == "(default)"
+    kept = Settings.from_env({"PULSE_DATA_DIR": str(tmp_path)}).describe()["secret_key"]
+    assert kept == f"(kept in {tmp_path / 'secret_key'})"
 
 
-def test_app_refuses_to_start_in_production_with_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_app_refuses_to_start_in_production_without_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PULSE_ENV", "production")
-    monkeypatch.setenv("PULSE_SECRET_KEY", DEFAULT_SECRET_KEY)
-    with pytest.raises(ConfigError):
+    monkeypatch.delenv("PULSE_SECRET_KEY")
+    with pytest.raises(ConfigError, match="PULSE_SECRET_KEY"):
         create_app({"dashboard": False})
 
 
@@ -79,3 +86,16 @@ def test_describe_never_shows_a_password_in_an_address() -> None:
     shown = settings.describe()
     assert "hunter2secret" not in str(shown) and "redispass99" not in str(shown)
     assert shown["database_url"] == "postgresql+psycopg://pulse:***@db:5432/pulse"
+
+
+def test_enrolment_settings() -> None:
+    settings = Settings.from_env({})
+    assert settings.enrolment_code_days == 14
+    assert settings.provider_name == "your organisation account"
+    named = Settings.from_env({"PULSE_OIDC_PROVIDER_NAME": " NHSmail ", "PULSE_ENROLMENT_CODE_DAYS": "30"})
+    assert (named.provider_name, named.enrolment_code_days) == ("NHSmail", 30)
+    for days in ("0", "91"):
+        with pytest.raises(ConfigError, match="PULSE_ENROLMENT_CODE_DAYS"):
+            Settings.from_env({"PULSE_ENROLMENT_CODE_DAYS": days})
+    with pytest.raises(ConfigError, match="PULSE_OIDC_PROVIDER_NAME"):
+        Settings.from_env({"PULSE_OIDC_PROVIDER_NAME": "x" * 61})

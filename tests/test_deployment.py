@@ -26,6 +26,9 @@ from flask import Flask
 
 from pulse.config import ConfigError, Settings
 
+# Starts servers whose workers open many connections: never beside another such test (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("many-connections")
+
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 60.0
 
@@ -50,8 +53,11 @@ def healthcheck_text(svc: dict[str, Any]) -> str:
 
 
 def test_compose_has_the_production_services(compose: dict[str, Any]) -> None:
-    assert {"db", "migrate", "web"} <= set(compose["services"])
-    assert service(compose, "redis")["profiles"] == ["redis"], "redis is optional: only with --profile redis"
+    assert {"db", "migrate", "web", "redis"} <= set(compose["services"])
+    assert "profiles" not in service(compose, "redis"), "production needs Redis: it always starts"
+    assert service(compose, "web")["depends_on"]["redis"]["condition"] == "service_healthy"
+    redis_command = command_of(service(compose, "redis"))
+    assert redis_command[redis_command.index("--save") + 1] == "" and "--appendonly" in redis_command
 
 
 def test_db_is_postgres_16_with_a_healthcheck_and_a_named_volume(compose: dict[str, Any]) -> None:
@@ -80,7 +86,44 @@ def test_web_runs_gunicorn_after_a_successful_migration(compose: dict[str, Any])
     assert web["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert web["image"] == service(compose, "migrate")["image"], "migrate and web must run the same build"
     assert "/readyz" in healthcheck_text(web)
-    assert any(str(p).endswith(":8050") for p in web["ports"])
+    assert "ports" not in web, "clients reach gunicorn only through the proxy"
+    assert web["environment"]["PULSE_PROXY_HOPS"] == "1"
+
+
+def test_the_proxy_is_nginx_with_the_shipped_configuration_and_is_what_is_published(
+    compose: dict[str, Any],
+) -> None:
+    proxy = service(compose, "proxy")
+    assert proxy["image"].startswith("nginx:")
+    assert proxy["ports"] == ["${PULSE_PUBLISH:-127.0.0.1:8050}:8080"]
+    assert proxy["environment"] == {"PULSE_UPSTREAM": "web:8050", "PULSE_PROXY_LISTEN": "8080"}
+    assert proxy["volumes"] == [
+        "./deploy/nginx/pulse.conf.template:/etc/nginx/templates/pulse.conf.template:ro"
+    ]
+    assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
+    assert (ROOT / "deploy" / "nginx" / "pulse.conf.template").is_file()
+
+
+def test_one_maintainer_alone_holds_the_inbox_keys(compose: dict[str, Any]) -> None:
+    """The sealed inbox's private keys live on a volume of the maintainer's own: the web servers, which
+    only seal ratings, never mount it, and the database never holds them (docs/anonymity.md A10-A12)."""
+    maintain = service(compose, "maintain")
+    assert command_of(maintain) == ["pulse", "maintain"]
+    assert maintain["image"] == service(compose, "web")["image"]
+    key_dir = maintain["environment"]["PULSE_INBOX_KEY_DIR"]
+    assert f"inbox-keys:{key_dir}" in maintain["volumes"] and "inbox-keys" in compose["volumes"]
+    assert "scale" not in maintain and "deploy" not in maintain, "exactly one maintainer"
+    for name in ("web", "db", "migrate"):
+        mounts = [str(v) for v in service(compose, name).get("volumes", [])]
+        assert not any("inbox-keys" in m for m in mounts), f"{name} must not see the inbox keys"
+    assert (
+        maintain["environment"]["PULSE_DATABASE_URL"]
+        == service(compose, "web")["environment"]["PULSE_DATABASE_URL"]
+    )
+
+
+def test_postgres_deletes_old_wal_segments_instead_of_reusing_them(compose: dict[str, Any]) -> None:
+    assert "wal_recycle=off" in command_of(service(compose, "db"))
 
 
 def test_env_example_lists_every_setting() -> None:
@@ -90,6 +133,25 @@ def test_env_example_lists_every_setting() -> None:
     assert wanted - assigned == set()
     assert {"PULSE_WORKERS", "POSTGRES_PASSWORD"} <= assigned
     assert re.search(r"^PULSE_ENV=production$", text, flags=re.MULTILINE)
+
+
+def env_example() -> dict[str, str]:
+    lines = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_a_copied_env_example_starts_nothing_until_its_secrets_are_set() -> None:
+    """docker compose refuses to start while a ${NAME:?...} variable is empty, but takes any placeholder
+    (issue 14: POSTGRES_PASSWORD=replace-me was accepted): every such variable is empty in .env.example, and
+    so is Pulse's secret key, which production refuses to start without."""
+    compose_text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    required = set(re.findall(r"\$\{(\w+):\?", compose_text))
+    assert "POSTGRES_PASSWORD" in required
+    values = env_example()
+    assert {name: values.get(name) for name in required | {"PULSE_SECRET_KEY"}} == dict.fromkeys(
+        required | {"PULSE_SECRET_KEY"}, ""
+    )
+    assert "replace-me" not in (ROOT / ".env.example").read_text(encoding="utf-8")
 
 
 def test_env_example_is_valid_but_for_the_placeholder_secret() -> None:
@@ -154,6 +216,11 @@ def interpolate(word: str, env: Mapping[str, str]) -> str:
 
 @pytest.fixture
 def server_env(tmp_path: Path) -> dict[str, str]:
+    return migrated_server_env(tmp_path)
+
+
+def migrated_server_env(tmp_path: Path) -> dict[str, str]:
+    """Production settings for one gunicorn worker on a free port, with a migrated SQLite database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
     env.update(
         PULSE_ENV="production",
@@ -163,9 +230,19 @@ def server_env(tmp_path: Path) -> dict[str, str]:
         PULSE_HOST="127.0.0.1",
         PULSE_PORT=str(free_port()),
         PULSE_WORKERS="1",
+        PULSE_PUBLIC_URL="https://pulse.example.nhs.uk",
     )
     subprocess.run(
         [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    # One round of the compose `maintain` service's command: it opens the sealed inbox for ratings.
+    subprocess.run(
+        [sys.executable, "-m", "pulse", "maintain", "--once"],
         cwd=ROOT,
         env=env,
         check=True,
@@ -225,6 +302,10 @@ class Server:
 
 @pytest.fixture
 def gunicorn_command(compose: dict[str, Any], server_env: dict[str, str]) -> list[str]:
+    return compose_gunicorn_command(compose, server_env)
+
+
+def compose_gunicorn_command(compose: dict[str, Any], server_env: dict[str, str]) -> list[str]:
     """The web service's command from docker-compose.yml, run with this interpreter's gunicorn."""
     words = [interpolate(word, server_env) for word in command_of(service(compose, "web"))]
     assert words[0] == "gunicorn"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from pulse import migrate
 from pulse.db import Base, make_engine
@@ -80,7 +82,9 @@ def test_alembic_command_line_uses_pulse_settings(empty_database_url: str) -> No
 
 
 def test_org_shift_slots_keep_every_rating_both_ways(empty_database_url: str) -> None:
-    """0006 makes existing shift tallies slot 0; going back adds each shift's slots up into one row."""
+    """0006 makes existing shift tallies slot 0; 0011 (one writer again: the mixer) adds each shift's slots
+    up into one row, and gives each day its largest shift's ratings as distinct contributors; going back
+    keeps every rating."""
     engine = make_engine(empty_database_url)
     try:
         migrate.upgrade(engine, "0005_actions")
@@ -97,7 +101,7 @@ def test_org_shift_slots_keep_every_rating_both_ways(empty_database_url: str) ->
                     "VALUES ('2026-11-18', 1, 1, 2, 3), ('2026-11-19', 1, 0, 0, 1)"
                 )
             )
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, "0006_org_shift_slots")
         with engine.begin() as conn:
             rows = conn.execute(
                 text("SELECT shift_date, slot, red, amber, green FROM org_shift_tally ORDER BY shift_date")
@@ -109,11 +113,175 @@ def test_org_shift_slots_keep_every_rating_both_ways(empty_database_url: str) ->
                     "VALUES ('2026-11-18', 1, 7, 10, 20, 30), ('2026-11-18', 1, 31, 100, 0, 0)"
                 )
             )
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            rows = conn.execute(
+                text("SELECT red, amber, green FROM org_shift_tally ORDER BY shift_date")
+            ).all()
+            assert [tuple(r) for r in rows] == [(111, 22, 33), (0, 0, 1)]
+            days = conn.execute(
+                text("SELECT shift_date, contributors FROM org_day_tally ORDER BY shift_date")
+            ).all()
+            assert [r[1] for r in days] == [166, 1]
         migrate.downgrade(engine, "0005_actions")
         with engine.begin() as conn:
             rows = conn.execute(
                 text("SELECT red, amber, green FROM org_shift_tally ORDER BY shift_date")
             ).all()
         assert [tuple(r) for r in rows] == [(111, 22, 33), (0, 0, 1)]
+    finally:
+        engine.dispose()
+
+
+def test_units_retired_before_0009_are_dated_today_and_kept_both_ways(empty_database_url: str) -> None:
+    """0009 dates a unit already retired to the day it runs (its unpublished weeks then keep it, rated or
+    not); an active unit has no date; going back drops the dates and keeps the units."""
+    engine = make_engine(empty_database_url)
+    try:
+        migrate.upgrade(engine, "0006_org_shift_slots")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO shift_band (id, name, start_time, end_time, active) VALUES "
+                    "(1, 'Early', '07:00:00', '15:00:00', true), "
+                    "(2, 'Twilight', '09:00:00', '12:00:00', false)"
+                )
+            )
+            conn.execute(text("INSERT INTO department (id, name, active) VALUES (1, 'Surgery', true)"))
+            conn.execute(
+                text(
+                    "INSERT INTO team (id, department_id, name, headcount, active, join_code) VALUES "
+                    "(1, 1, 'Ward A', 20, true, 'code-a'), (2, 1, 'Ward B', 20, false, 'code-b')"
+                )
+            )
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            today = conn.scalar(text("SELECT CURRENT_DATE"))
+            teams = conn.execute(text("SELECT id, retired_on FROM team ORDER BY id")).all()
+            bands = conn.execute(text("SELECT id, retired_on FROM shift_band ORDER BY id")).all()
+        assert [(i, str(d) if d else None) for i, d in teams] == [(1, None), (2, str(today))]
+        assert [(i, str(d) if d else None) for i, d in bands] == [(1, None), (2, str(today))]
+        migrate.downgrade(engine, "0006_org_shift_slots")
+        with engine.begin() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM team")) == 2
+            assert "retired_on" not in {c["name"] for c in inspect(conn).get_columns("shift_band")}
+    finally:
+        engine.dispose()
+
+
+def test_roster_migration_keeps_an_organisation_open_and_goes_back_cleanly(empty_database_url: str) -> None:
+    """0010 adds the roster and enrolment tables; an organisation's existing settings stay in open mode, and
+    going back removes the tables, the column and (PostgreSQL) the rating_mode type."""
+    roster_tables = {"staff_member", "roster_entry", "enrolment_code", "enrolled_device"}
+    engine = make_engine(empty_database_url)
+    try:
+        migrate.upgrade(engine, "0006_org_shift_slots")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO organisation_settings (id, min_group_size, dashboard_access) "
+                    "VALUES (1, 12, 'signed_in')"
+                )
+            )
+        migrate.upgrade(engine, "0010_roster_and_enrolment")
+        assert roster_tables <= table_names(empty_database_url)
+        with engine.begin() as conn:
+            row = conn.execute(
+                text("SELECT min_group_size, dashboard_access, rating_mode FROM organisation_settings")
+            ).one()
+            assert tuple(row) == (12, "signed_in", "open")
+            conn.execute(text("UPDATE organisation_settings SET rating_mode = 'verified'"))
+            person = (
+                "INSERT INTO staff_member (id, identifier, active, created_on) "
+                "VALUES ({}, 'a@b', true, '2026-11-24')"
+            )
+            conn.execute(text(person.format(1)))
+            with pytest.raises(IntegrityError), conn.begin_nested():  # identifiers are unique
+                conn.execute(text(person.format(2)))
+
+        migrate.downgrade(engine, "0006_org_shift_slots")
+        assert not roster_tables & table_names(empty_database_url)
+        with engine.begin() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("organisation_settings")}
+            assert "rating_mode" not in columns
+            assert tuple(conn.execute(text("SELECT min_group_size FROM organisation_settings")).one()) == (
+                12,
+            )
+            if conn.dialect.name == "postgresql":
+                types = conn.execute(text("SELECT typname FROM pg_type WHERE typname = 'rating_mode'")).all()
+                assert types == []
+        migrate.upgrade(engine)
+        assert roster_tables <= table_names(empty_database_url)
+    finally:
+        engine.dispose()
+
+
+def test_request_receipts_from_before_sealing_still_answer_retries(empty_database_url: str) -> None:
+    """0011 moves a receipt's shift into `sealed` (legacy form), so a retry across the upgrade is still
+    recognised; going back restores the columns."""
+    import struct
+
+    from pulse.services.rating.sealing import open_receipt
+
+    engine = make_engine(empty_database_url)
+    try:
+        migrate.upgrade(engine, "0006_org_shift_slots")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO shift_band (id, name, start_time, end_time, active) "
+                    "VALUES (1, 'Early', '07:00:00', '15:00:00', true)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO rating_key (id, purpose, period_start, secret) "
+                    "VALUES (1, 'request', '2026-11-18', :secret)"
+                ),
+                {"secret": bytes(32)},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO request_receipt (digest, key_id, shift_date, band_id, reasons_added) "
+                    "VALUES (:digest, 1, '2026-11-18', 1, true)"
+                ),
+                {"digest": b"d" * 32},
+            )
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            sealed = conn.execute(text("SELECT sealed FROM request_receipt")).scalar_one()
+        payload = open_receipt(b"any key: a legacy receipt is not sealed", bytes(sealed))
+        assert (payload.shift_date, payload.band_id, payload.reasons_added) == (
+            dt.date(2026, 11, 18),
+            1,
+            True,
+        )
+        assert bytes(sealed) == b"L" + struct.pack(">IIB", dt.date(2026, 11, 18).toordinal(), 1, 1)
+        migrate.downgrade(engine, "0006_org_shift_slots")
+        with engine.begin() as conn:
+            row = conn.execute(text("SELECT shift_date, band_id, reasons_added FROM request_receipt")).one()
+        assert (str(row[0]), row[1], bool(row[2])) == ("2026-11-18", 1, True)
+    finally:
+        engine.dispose()
+
+
+def test_no_downgrade_loses_ratings_waiting_in_the_sealed_inbox(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
+    try:
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO inbox_epoch (id, public_key, state, opened_at) "
+                    "VALUES (1, :key, 'open', '2026-11-18 10:00:00+00')"
+                ),
+                {"key": b"k" * 32},
+            )
+            conn.execute(
+                text("INSERT INTO inbox_item (id, epoch_id, sealed) VALUES (:id, 1, :sealed)"),
+                {"id": b"i" * 16, "sealed": b"s" * 176},
+            )
+        with pytest.raises(RuntimeError, match="pulse mix"):
+            migrate.downgrade(engine, "0006_org_shift_slots")
     finally:
         engine.dispose()

@@ -5,19 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, State, callback, dcc, html
+from dash import html
 
-from dashboard import data, figures, ids, spc
-from dashboard.components import WEEK_COLUMNS, chart_card, chosen_range, range_choice, to_csv
-from dashboard.spc_card import (
-    INTRO,
-    actions_card,
-    actions_list,
-    register_spc_callbacks,
-    spc_card,
-    spc_output_targets,
-    spc_outputs,
+from dashboard import data, figures, heatmaps, ids, spc, summaries
+from dashboard.components import (
+    BASE,
+    WEEK_COLUMNS,
+    chart_card,
+    mode_and_range,
+    not_found,
+    page_unit,
+    register_download,
+    to_csv,
+    trend_card,
+    unit_links,
+    unit_page,
 )
+from dashboard.spc_card import INTRO, actions_card, actions_list, register_spc_callbacks, spc_card
 
 dash.register_page(
     __name__,
@@ -26,115 +30,96 @@ dash.register_page(
     name="Department",
 )
 
-CHARTS = ("dept-trend", "dept-teams", "dept-reasons")
 SPC = "dept-spc"
 ACTIONS = "dept-actions"
 UNIT = "dept-unit"
+NOT_FOUND = "There is no department at this address. Use the search above to find one."
 
 
 def layout(department_id: str | None = None, weeks: str | None = None, **_query: str) -> html.Div:
-    unit = int(department_id) if department_id and department_id.isdigit() else 0
-    name = data.unit_name("department", unit) if unit else None
-    title = name or "Department not found"
-    return html.Div(
+    """The page with its figures: fetched and drawn here, so the page arrives with its charts."""
+    unit, choice, department = page_unit(department_id, weeks, data.department)
+    if department is None:
+        return not_found("Department not found", NOT_FOUND, ids.DEPT_NOTICE, "department-page")
+    name = department["name"]
+    weeks_shown = [str(w["week_start"]) for w in department["series"]]
+    grid = [
+        {**team, "weeks": {str(week): figures_ for week, figures_ in team["weeks"].items()}}
+        for team in department["grid"]
+    ]
+    reasons, labels = department["reasons"], department["labels"]
+    return unit_page(
+        "department-page",
+        UNIT,
+        unit,
+        [("Whole organisation", BASE), (name, None)],
+        name,
         [
-            dcc.Store(id=UNIT, data=unit),
-            html.H1(title),
             html.P(
                 "Weekly figures for the department and its teams. Teams with too few ratings in a week are "
                 "not shown separately, to protect anonymity; they still count in the department's figures.",
                 className="lead",
             ),
-            html.P(id=ids.DEPT_NOTICE, className="notice"),
-            range_choice(f"/dashboard/department/{unit}", chosen_range(weeks)),
-            dcc.Store(id=ids.RANGE, data=chosen_range(weeks)),
-            chart_card("dept-trend", "Week by week"),
+            *mode_and_range(
+                department["series"],
+                name,
+                f"/dashboard/department/{unit}",
+                choice,
+                unit_links(f"Teams in {name}", _teams(unit), "team"),
+            ),
+            trend_card("dept-trend", department["series"], name),
             spc_card(
                 SPC,
                 "Is anything really changing?",
+                spc.spc_data(
+                    department["history"],
+                    _first_week(department["series"]),
+                    department["actions"],
+                    name=name,
+                ),
                 f"{INTRO} A dotted line and a triangle mark a change the department made.",
             ),
             actions_card(
                 ACTIONS,
                 "What the department changed in answer to what staff said, most recent first. Each change "
                 "is marked on the chart above.",
+                actions_list(spc.latest_actions(department["actions"]), departments=False),
             ),
             chart_card(
                 "dept-teams",
                 "Teams week by week",
-                "Net score for each team and week. Blank squares have too few ratings to show.",
+                heatmaps.heatmap_figure(grid, weeks_shown, f"{name}: teams by week"),
+                summaries.grid_summary(grid, weeks_shown),
+                "Net score for each team and week. Hatched squares are not shown: too few ratings.",
             ),
-            chart_card("dept-reasons", "Reasons over time", "The most named reasons, week by week."),
+            chart_card(
+                "dept-reasons",
+                "Reasons over time",
+                figures.reasons_over_time_figure(reasons, labels, f"{name}: reasons"),
+                summaries.reasons_over_time_summary(reasons, labels),
+                "The most named reasons, week by week.",
+            ),
         ],
-        id="department-page",
     )
 
 
-@callback(
-    [Output(ids.graph(c), "figure") for c in CHARTS]
-    + [Output(ids.summary(c), "children") for c in CHARTS]
-    + spc_output_targets(SPC)
-    + [Output(ids.actions(ACTIONS), "children")]
-    + [Output(ids.DEPT_NOTICE, "children")],
-    Input(ids.RANGE, "data"),
-    State(UNIT, "data"),
-)
-def update_department_charts(choice: str, unit: int) -> list[Any]:
-    department = data.department(unit, choice)
-    if department is None:
-        empty = figures.trend_figure([], "")
-        notice = "There is no department at this address. Use the search above to find one."
-        nothing = spc_outputs(spc.spc_data([], None))
-        return [empty, empty, empty, "", "", "", *nothing, actions_list([], departments=False), notice]
-    name = department["name"]
-    weeks = [w["iso_week"] for w in department["series"]]
-    grid = [
-        {**team, "weeks": {_iso(week): figures_ for week, figures_ in team["weeks"].items()}}
-        for team in department["grid"]
-    ]
-    return [
-        figures.trend_figure(department["series"], f"{name}: share of ratings by week"),
-        figures.heatmap_figure(grid, weeks, f"{name}: teams by week"),
-        figures.reasons_over_time_figure(department["reasons"], department["labels"], f"{name}: reasons"),
-        figures.trend_summary(department["series"], name),
-        figures.grid_summary(grid, weeks),
-        figures.reasons_over_time_summary(department["reasons"], department["labels"]),
-        *spc_outputs(
-            spc.spc_data(
-                department["history"], _first_week(department["series"]), department["actions"], name=name
-            ),
-        ),
-        actions_list(spc.latest_actions(department["actions"]), departments=False),
-        "",
-    ]
+def _teams(department_id: int) -> list[dict[str, Any]]:
+    """The department's teams as in the latest published week."""
+    return next((d["teams"] for d in data.navigation() if d["id"] == department_id), [])
 
 
 def _first_week(series: list[dict[str, Any]]) -> Any:
     return series[0]["week_start"] if series else None
 
 
-def _iso(week: Any) -> str:
-    from pulse.published import iso_week
-
-    return iso_week(week)
-
-
 register_spc_callbacks(SPC)
 
 
-def _download(name: str, build: Any) -> None:
-    @callback(
-        Output(ids.download(name), "data"),
-        Input(ids.download_button(name), "n_clicks"),
-        State(ids.RANGE, "data"),
-        State(UNIT, "data"),
-        prevent_initial_call=True,
-    )
-    def download(_clicks: int, choice: str, unit: int) -> dict[str, Any]:
-        department = data.department(unit, choice) or {"series": [], "grid": [], "reasons": [], "labels": {}}
-        return dcc.send_string(build(department), f"pulse-{name}-{unit}.csv")
+NOTHING: dict[str, Any] = {"series": [], "grid": [], "reasons": [], "labels": {}}
 
-    download.__name__ = f"download_{name.replace('-', '_')}"
+
+def _download(name: str, build: Any) -> None:
+    register_download(name, lambda choice, unit: data.department(unit, choice) or NOTHING, build, unit=UNIT)
 
 
 _download("dept-trend", lambda d: to_csv(d["series"], WEEK_COLUMNS))

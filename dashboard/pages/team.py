@@ -5,70 +5,69 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, State, callback, dcc, html
+from dash import html
 
-from dashboard import data, figures, ids
-from dashboard.components import WEEK_COLUMNS, chart_card, chosen_range, range_choice, to_csv
+from dashboard import data, ids
+from dashboard.components import (
+    BASE,
+    WEEK_COLUMNS,
+    mode_and_range,
+    not_found,
+    page_unit,
+    register_download,
+    to_csv,
+    trend_card,
+    unit_page,
+)
 
 dash.register_page(__name__, path_template="/team/<team_id>", title="Pulse - team morale", name="Team")
 
 UNIT = "team-unit"
+NOT_FOUND = "There is no team at this address. Use the search above to find one."
 
 
 def layout(team_id: str | None = None, weeks: str | None = None, **_query: str) -> html.Div:
-    unit = int(team_id) if team_id and team_id.isdigit() else 0
-    name = data.unit_name("team", unit) if unit else None
-    return html.Div(
+    """The page with its chart: fetched and drawn here, so the page arrives with it."""
+    unit, choice, team = page_unit(team_id, weeks, data.team)
+    if team is None:
+        return not_found("Team not found", NOT_FOUND, ids.TEAM_NOTICE, "team-page")
+    series = team["series"]
+    return unit_page(
+        "team-page",
+        UNIT,
+        unit,
+        _trail(team),
+        team["name"],
         [
-            dcc.Store(id=UNIT, data=unit),
-            html.H1(name or "Team not found"),
-            html.P(id=ids.TEAM_NOTICE, className="notice", **{"aria-live": "polite"}),
-            range_choice(f"/dashboard/team/{unit}", chosen_range(weeks)),
-            dcc.Store(id=ids.RANGE, data=chosen_range(weeks)),
-            chart_card("team-trend", "Week by week"),
+            html.P(_hidden_weeks(team), id=ids.TEAM_NOTICE, className="notice"),
+            *mode_and_range(series, team["name"], f"/dashboard/team/{unit}", choice),
+            trend_card("team-trend", series, team["name"]),
         ],
-        id="team-page",
     )
 
 
-@callback(
-    Output(ids.graph("team-trend"), "figure"),
-    Output(ids.summary("team-trend"), "children"),
-    Output(ids.TEAM_NOTICE, "children"),
-    Input(ids.RANGE, "data"),
-    State(UNIT, "data"),
-)
-def update_team_chart(choice: str, unit: int) -> tuple[Any, str, str]:
-    team = data.team(unit, choice)
-    if team is None:
-        return (
-            figures.trend_figure([], ""),
-            "",
-            "There is no team at this address. Use the search above to find one.",
-        )
+def _trail(team: dict[str, Any]) -> list[tuple[str, str | None]]:
+    department = team["department"]
+    up = [(department["name"], f"{BASE}department/{department['id']}")] if department else []
+    return [("Whole organisation", BASE), *up, (team["name"], None)]
+
+
+def _hidden_weeks(team: dict[str, Any]) -> str:
     series = team["series"]
     hidden = sum(1 for w in series if w["ratings"] is None)
-    notice = ""
-    if hidden:
-        notice = (
-            f"Teams with fewer than {team['k']} people rating in a week are not shown separately, to protect "
-            f"anonymity. {hidden} of these {len(series)} weeks are not shown for {team['name']}; its ratings "
-            "still count in the department's and organisation's figures."
-        )
+    if not hidden:
+        return ""
     return (
-        figures.trend_figure(series, f"{team['name']}: share of ratings by week"),
-        figures.trend_summary(series, team["name"]),
-        notice,
+        f"Teams with fewer than {team['k']} people rating in a week are not shown separately, to protect "
+        f"anonymity. {hidden} of these {len(series)} weeks are not shown for {team['name']}; its ratings "
+        "still count in the department's and organisation's figures."
     )
 
 
-@callback(
-    Output(ids.download("team-trend"), "data"),
-    Input(ids.download_button("team-trend"), "n_clicks"),
-    State(ids.RANGE, "data"),
-    State(UNIT, "data"),
-    prevent_initial_call=True,
+register_download(
+    "team-trend",
+    lambda choice, unit: data.team(unit, choice) or {"series": []},
+    lambda team: to_csv(team["series"], WEEK_COLUMNS),
+    unit=UNIT,
+    prefix="pulse-team",
 )
-def download_team_trend(_clicks: int, choice: str, unit: int) -> dict[str, Any]:
-    team = data.team(unit, choice) or {"series": []}
-    return dcc.send_string(to_csv(team["series"], WEEK_COLUMNS), f"pulse-team-{unit}.csv")

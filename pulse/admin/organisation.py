@@ -1,4 +1,5 @@
-"""Organisation settings (administrators only): shift bands, reasons, support links, k, dashboard access.
+"""Organisation settings (administrators only): shift bands, reasons, support links, k, dashboard access, and
+the rating mode (its view is in rating_mode.py).
 
 Each form posts to its own view: parse -> service -> audit -> commit -> 303 back to its section of the page.
 A refused form shows the whole page again (422) with each message beside its field and in the summary.
@@ -6,20 +7,22 @@ A refused form shows the whole page again (422) with each message beside its fie
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import request
 from sqlalchemy.orm import Session
 
-from pulse.admin import bp
-from pulse.admin.forms import FormRefused, errors_of, read_form
+from pulse.admin import bp, lookups
+from pulse.admin.forms import REFUSALS, FormRefused, commit_and_redirect, form_page, read_form, refusal_errors
 from pulse.admin.security import actor, admin_required
-from pulse.models import DashboardAccess
-from pulse.runtime import current_k, db_session
+from pulse.models import DashboardAccess, ReasonTag, ShiftBand, SupportLink
+from pulse.runtime import current_k, db_session, local_today, runtime
 from pulse.schemas.admin import ReasonTagForm, SettingsForm, ShiftBandForm, SupportLinkForm
 from pulse.services import organisation as settings_service
-from pulse.services import organisation_edit, structure, structure_edit
-from pulse.services.audit_log import record_change
+from pulse.services import structure
+from pulse.services.accounts import record_change, roster
 from pulse.services.errors import InvalidInput
 
 K_RULE = (
@@ -27,39 +30,82 @@ K_RULE = (
     "Weeks already published keep the k they were published with."
 )
 
-# Each section's inputs have ids "<prefix><field>", unique on the page; errors are keyed by those ids.
-BAND, TAG, LINK = "band-", "tag-", "link-"
+Entry = ShiftBand | ReasonTag | SupportLink
+
+
+def _retired(earlier: Entry | None) -> bool:
+    """Whether there is a retired entry of the name being added: adding brings it back, with its history."""
+    return earlier is not None and not earlier.active
+
+
+@dataclass(frozen=True)
+class Section:
+    """One of the page's lists whose entries are retired, never deleted: added, brought back by adding one of
+    the same name again, retired. Each is audited as "<kind>.create", ".restore" or ".retire"; its inputs'
+    ids and its notices start with `prefix` (ids unique on the page, errors keyed by them)."""
+
+    kind: str
+    prefix: str
+    anchor: str
+
+    def added(self, name: str, restored: bool = False, **detail: Any) -> Any:
+        """Audit the new entry (or the retired one of that name, brought back), and back to the section."""
+        record_change(
+            db_session(), actor(), f"{self.kind}.{'restore' if restored else 'create'}", name, **detail
+        )
+        return show_section(self.prefix + ("restored" if restored else "added"), self.anchor)
+
+    def retire(self, entry: Entry, name: str, retire: Callable[[], object]) -> Any:
+        """Retire the entry, audited, unless it already is (a second click changes nothing)."""
+        if entry.active:
+            retire()
+            record_change(db_session(), actor(), f"{self.kind}.retire", name)
+        return show_section(self.prefix + "retired", self.anchor)
+
+
+BANDS = Section("shift_band", "band-", "shift-bands")
+TAGS = Section("reason_tag", "tag-", "reason-tags")
+LINKS = Section("support_link", "link-", "support-links")
 
 
 def _page(
     errors: dict[str, str] | None = None, status: int = 200, values: dict[str, Any] | None = None
 ) -> tuple[str, int]:
     session = db_session()
-    page = render_template(
+    return form_page(
         "admin/organisation.html",
-        bands=organisation_edit.list_all_shift_bands(session),
+        errors,
+        status,
+        values,
+        bands=structure.list_all_shift_bands(session),
         tags=structure.list_reason_tags(session, include_retired=True),
         links=structure.list_support_links(session, include_retired=True),
         k=current_k(session),
         access=settings_service.dashboard_access(session).value,
+        rating_mode=settings_service.rating_mode(session).value,
+        missing_rosters=roster.teams_without_roster(session),
+        open_promise=roster.OPEN_PROMISE,
+        verified_promise=roster.VERIFIED_PROMISE,
+        device_days=runtime().settings.dashboard_device_days,
         k_rule=K_RULE,
-        notice=request.args.get("done", "") if status == 200 else "",
-        errors=errors or {},
-        values=values or {},
     )
-    return page, status
+
+
+def page_with_errors(errors: dict[str, str], values: dict[str, Any] | None = None) -> tuple[str, int]:
+    """The page again (422): these messages beside their fields and in the summary, and what was chosen."""
+    return _page(errors, 422, values)
 
 
 def _refused(refused: FormRefused | InvalidInput, prefix: str = "") -> tuple[str, int]:
     """Show the page again with the posted values and each message beside its field."""
-    db_session().rollback()
-    errors = errors_of(refused, prefix)
+    errors = refusal_errors(refused, prefix)
     values = {prefix + key: value.strip() for key, value in request.form.items() if key != "csrf_token"}
     return _page(errors, 422, values)
 
 
-def _back(done: str, anchor: str) -> Any:
-    return redirect(url_for("admin.organisation", done=done, _anchor=anchor), code=303)
+def show_section(done: str, anchor: str) -> Any:
+    """Commit the change, and back to its section of the page with its notice."""
+    return commit_and_redirect("admin.organisation", done=done, _anchor=anchor)
 
 
 @bp.get("/organisation")
@@ -74,40 +120,28 @@ def organisation() -> tuple[str, int]:
 @bp.post("/shift-bands")
 @admin_required
 def create_shift_band() -> Any:
-    session = db_session(write=True)
     try:
         data = read_form(ShiftBandForm())
-        band = structure_edit.create_shift_band(session, data["name"], data["start_time"], data["end_time"])
-    except (FormRefused, InvalidInput) as refused:
-        return _refused(refused, BAND)
-    record_change(
-        session,
-        actor(),
-        "shift_band.create",
-        band.name,
-        start=band.start_time.strftime("%H:%M"),
-        end=band.end_time.strftime("%H:%M"),
+        band = structure.create_shift_band(
+            db_session(write=True), data["name"], data["start_time"], data["end_time"]
+        )
+    except REFUSALS as refused:
+        return _refused(refused, BANDS.prefix)
+    return BANDS.added(
+        band.name, start=band.start_time.strftime("%H:%M"), end=band.end_time.strftime("%H:%M")
     )
-    session.commit()
-    return _back("band-added", "shift-bands")
 
 
-@bp.post("/shift-bands/<int:band_id>/retire")
+@bp.post("/shift-bands/<id:band_id>/retire")
 @admin_required
 def retire_shift_band(band_id: int) -> Any:
-    session = db_session(write=True)
-    band = organisation_edit.get_shift_band(session, band_id)
-    if band is None:
-        abort(404, "There is no such shift band.")
-    if band.active:
-        try:
-            structure_edit.retire_shift_band(session, band)
-        except InvalidInput as refused:
-            db_session().rollback()
-            return _page({f"band-{band_id}-retire": str(refused)}, 422)
-        record_change(session, actor(), "shift_band.retire", band.name)
-        session.commit()
-    return _back("band-retired", "shift-bands")
+    band = lookups.found(structure.get_shift_band(db_session(write=True), band_id), "shift band")
+    try:
+        return BANDS.retire(
+            band, band.name, lambda: structure.retire_shift_band(db_session(), band, local_today())
+        )
+    except InvalidInput as refused:  # the last active band
+        return _page(refusal_errors(refused, field_ids={"band_id": f"band-{band_id}-retire"}), 422)
 
 
 # --- Reasons ------------------------------------------------------------------------------------------------
@@ -119,28 +153,18 @@ def create_reason_tag() -> Any:
     session = db_session(write=True)
     try:
         data = read_form(ReasonTagForm())
-        earlier = organisation_edit.find_reason_tag(session, data["label"])
-        restored = earlier is not None and not earlier.active
-        tag = structure_edit.create_reason_tag(session, data["label"])
-    except (FormRefused, InvalidInput) as refused:
-        return _refused(refused, TAG)
-    record_change(session, actor(), "reason_tag.restore" if restored else "reason_tag.create", tag.label)
-    session.commit()
-    return _back("tag-restored" if restored else "tag-added", "reason-tags")
+        restored = _retired(structure.find_reason_tag(session, data["label"]))
+        tag = structure.create_reason_tag(session, data["label"])
+    except REFUSALS as refused:
+        return _refused(refused, TAGS.prefix)
+    return TAGS.added(tag.label, restored)
 
 
-@bp.post("/reason-tags/<int:tag_id>/retire")
+@bp.post("/reason-tags/<id:tag_id>/retire")
 @admin_required
 def retire_reason_tag(tag_id: int) -> Any:
-    session = db_session(write=True)
-    tag = organisation_edit.get_reason_tag(session, tag_id)
-    if tag is None:
-        abort(404, "There is no such reason.")
-    if tag.active:
-        structure_edit.retire_reason_tag(session, tag)
-        record_change(session, actor(), "reason_tag.retire", tag.label)
-        session.commit()
-    return _back("tag-retired", "reason-tags")
+    tag = lookups.found(structure.get_reason_tag(db_session(write=True), tag_id), "reason")
+    return TAGS.retire(tag, tag.label, lambda: structure.retire_reason_tag(db_session(), tag))
 
 
 # --- Support links ------------------------------------------------------------------------------------------
@@ -152,29 +176,18 @@ def create_support_link() -> Any:
     session = db_session(write=True)
     try:
         data = read_form(SupportLinkForm())
-        earlier = organisation_edit.find_support_link(session, data["label"])
-        restored = earlier is not None and not earlier.active
-        link = organisation_edit.create_support_link(session, data["label"], data["url"], data["description"])
-    except (FormRefused, InvalidInput) as refused:
-        return _refused(refused, LINK)
-    action = "support_link.restore" if restored else "support_link.create"
-    record_change(session, actor(), action, link.label, url=link.url)
-    session.commit()
-    return _back("link-restored" if restored else "link-added", "support-links")
+        restored = _retired(structure.find_support_link(session, data["label"]))
+        link = structure.add_support_link(session, data["label"], data["url"], data["description"])
+    except REFUSALS as refused:
+        return _refused(refused, LINKS.prefix)
+    return LINKS.added(link.label, restored, url=link.url)
 
 
-@bp.post("/support-links/<int:link_id>/retire")
+@bp.post("/support-links/<id:link_id>/retire")
 @admin_required
 def retire_support_link(link_id: int) -> Any:
-    session = db_session(write=True)
-    link = organisation_edit.get_support_link(session, link_id)
-    if link is None:
-        abort(404, "There is no such support link.")
-    if link.active:
-        structure.retire_support_link(session, link.id)
-        record_change(session, actor(), "support_link.retire", link.label)
-        session.commit()
-    return _back("link-retired", "support-links")
+    link = lookups.found(structure.get_support_link(db_session(write=True), link_id), "support link")
+    return LINKS.retire(link, link.label, lambda: structure.retire_support_link(db_session(), link.id))
 
 
 # --- k and dashboard access ---------------------------------------------------------------------------------
@@ -187,10 +200,9 @@ def update_settings() -> Any:
     try:
         data = read_form(SettingsForm())
         changed = _apply_settings(session, data["k"], DashboardAccess(data["dashboard_access"]))
-    except (FormRefused, InvalidInput) as refused:
+    except REFUSALS as refused:
         return _refused(refused)
-    session.commit()
-    return _back("settings-saved" if changed else "settings-unchanged", "settings")
+    return show_section("settings-saved" if changed else "settings-unchanged", "settings")
 
 
 def _apply_settings(session: Session, k: int, access: DashboardAccess) -> bool:
@@ -210,3 +222,14 @@ def _apply_settings(session: Session, k: int, access: DashboardAccess) -> bool:
             after=access.value,
         )
     return k != k_before or access != access_before
+
+
+@bp.post("/dashboard-devices/revoke")
+@admin_required
+def revoke_dashboard_devices() -> Any:
+    """End every staff device's dashboard access (for a lost tablet, or a link that was shared too widely):
+    each device may view again once it opens its team's rating link."""
+    session = db_session(write=True)
+    generation = settings_service.revoke_dashboard_devices(session)
+    record_change(session, actor(), "settings.dashboard_devices_revoked", "dashboard", generation=generation)
+    return show_section("devices-revoked", "settings")

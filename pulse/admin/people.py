@@ -8,16 +8,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, render_template, request
 
-from pulse.admin import bp
-from pulse.admin.forms import FormRefused, errors_of, read_form
+from pulse.admin import bp, lookups
+from pulse.admin.forms import REFUSALS, FormRefused, commit_and_redirect, form_page, read_form, refusal_errors
 from pulse.admin.security import actor, admin_required
 from pulse.models import AuditEvent, Role, User
 from pulse.runtime import db_session, runtime
 from pulse.schemas.admin import ActiveForm, ScopeForm, UserForm
-from pulse.services import accounts, people, structure
-from pulse.services.audit_log import recent_changes, record_change
+from pulse.schemas.structure import MAX_ID
+from pulse.services import accounts, structure
+from pulse.services.accounts import recent_changes, record_change
 from pulse.services.errors import InvalidInput
 
 AUDIT_PAGE = 200
@@ -43,6 +44,7 @@ ACTIONS = {
     "support_link.retire": "Retired a support link",
     "settings.minimum_group_size": "Changed the minimum group size (k)",
     "settings.dashboard_access": "Changed who can see the dashboard",
+    "settings.dashboard_devices_revoked": "Signed every staff device out of the dashboard",
     "user.create": "Added an account",
     "user.set_departments": "Changed a manager's departments",
     "user.deactivate": "Deactivated an account",
@@ -53,14 +55,8 @@ ACTIONS = {
     "action.withdraw": "Withdrew an action",
     "alert_subscription.create": "Subscribed to alerts",
     "alert_subscription.delete": "Unsubscribed from alerts",
+    "access.refused": "Was refused: not allowed to do this",
 }
-
-
-def _user(user_id: int) -> User:
-    user = accounts.get_user(db_session(), user_id)
-    if user is None:
-        abort(404, "There is no such account.")
-    return user
 
 
 # --- Accounts -----------------------------------------------------------------------------------------------
@@ -68,16 +64,15 @@ def _user(user_id: int) -> User:
 
 def _users_page(errors: dict[str, str] | None = None, status: int = 200, **context: Any) -> tuple[str, int]:
     session = db_session()
-    page = render_template(
+    return form_page(
         "admin/users.html",
+        errors,
+        status,
         users=accounts.list_users(session),
         departments=structure.list_departments(session, include_inactive=True),
         sso=runtime().settings.sso_enabled,
-        errors=errors or {},
-        values=context.pop("values", {}),
         **context,
     )
-    return page, status
 
 
 @bp.get("/users")
@@ -95,7 +90,7 @@ def create_user() -> Any:
         password = data["password"] or None
         role = Role(data["role"])
         departments = (
-            people.departments_by_id(session, data["department_ids"]) if role == Role.MANAGER else []
+            accounts.departments_by_id(session, data["department_ids"]) if role == Role.MANAGER else []
         )
         user = accounts.create_user(
             session,
@@ -105,8 +100,7 @@ def create_user() -> Any:
             password=password,
             departments=departments,
         )
-    except (FormRefused, InvalidInput) as refused:
-        session.rollback()
+    except REFUSALS as refused:
         # Show back what was typed, except the password.
         values = {
             "new-email": request.form.get("email", "").strip(),
@@ -114,7 +108,7 @@ def create_user() -> Any:
             "new-role": request.form.get("role", ""),
             "new-department_ids": request.form.getlist("department_ids"),
         }
-        return _users_page(errors_of(refused, "new-", FIELD_IDS), 422, values=values)
+        return _users_page(refusal_errors(refused, "new-", FIELD_IDS), 422, values=values)
     record_change(
         session,
         actor(),
@@ -124,72 +118,63 @@ def create_user() -> Any:
         departments=[d.name for d in user.departments],
         sign_in="password" if password is not None else "single sign-on",
     )
-    session.commit()
-    return redirect(url_for("admin.user", user_id=user.id, done="created"), code=303)
+    return commit_and_redirect("admin.user", user_id=user.id, done="created")
 
 
 def _user_page(user: User, errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
-    page = render_template(
+    return form_page(
         "admin/user.html",
+        errors,
+        status,
         person=user,
         is_self=user.id == actor().id,
         departments=structure.list_departments(db_session(), include_inactive=True),
-        notice=request.args.get("done", "") if status == 200 else "",
-        errors=errors or {},
     )
-    return page, status
 
 
-@bp.get("/users/<int:user_id>")
+def _user_refused(user_id: int, refused: FormRefused | InvalidInput) -> tuple[str, int]:
+    """The account's page again (422), read afresh after the roll back, with the message beside its field."""
+    return _user_page(lookups.user(user_id), refusal_errors(refused, field_ids=FIELD_IDS), 422)
+
+
+@bp.get("/users/<id:user_id>")
 @admin_required
 def user(user_id: int) -> tuple[str, int]:
-    return _user_page(_user(user_id))
+    return _user_page(lookups.user(user_id))
 
 
-@bp.post("/users/<int:user_id>/departments")
+@bp.post("/users/<id:user_id>/departments")
 @admin_required
 def set_user_departments(user_id: int) -> Any:
     session = db_session(write=True)
-    person = _user(user_id)
+    person = lookups.user(user_id)
     before = [d.name for d in person.departments]
     try:
         data = read_form(ScopeForm())
-        departments = people.departments_by_id(session, data["department_ids"])
+        departments = accounts.departments_by_id(session, data["department_ids"])
         accounts.set_scope(session, actor(), person, departments)
-    except accounts.NotAllowed as exc:
-        session.rollback()
-        abort(403, str(exc))
-    except (FormRefused, InvalidInput) as refused:
-        session.rollback()
-        return _user_page(_user(user_id), errors_of(refused, field_ids=FIELD_IDS), 422)
+    except REFUSALS as refused:
+        return _user_refused(user_id, refused)
     after = [d.name for d in person.departments]
     if after != before:
         record_change(session, actor(), "user.set_departments", person.email, before=before, after=after)
-        session.commit()
-    return redirect(url_for("admin.user", user_id=user_id, done="departments"), code=303)
+    return commit_and_redirect("admin.user", user_id=user_id, done="departments")
 
 
-@bp.post("/users/<int:user_id>/active")
+@bp.post("/users/<id:user_id>/active")
 @admin_required
 def set_user_active(user_id: int) -> Any:
     session = db_session(write=True)
-    person = _user(user_id)
+    person = lookups.user(user_id)
     try:
         data = read_form(ActiveForm())
         if data["active"] != person.active:
-            people.set_user_active(session, actor(), person, data["active"])
+            accounts.set_user_active(session, actor(), person, data["active"])
             action = "user.reactivate" if data["active"] else "user.deactivate"
             record_change(session, actor(), action, person.email)
-    except accounts.NotAllowed as exc:
-        session.rollback()
-        abort(403, str(exc))
-    except (FormRefused, InvalidInput) as refused:
-        session.rollback()
-        return _user_page(_user(user_id), errors_of(refused, field_ids=FIELD_IDS), 422)
-    session.commit()
-    return redirect(
-        url_for("admin.user", user_id=user_id, done="active" if person.active else "inactive"), code=303
-    )
+    except REFUSALS as refused:
+        return _user_refused(user_id, refused)
+    return commit_and_redirect("admin.user", user_id=user_id, done="active" if person.active else "inactive")
 
 
 # --- The audit log ------------------------------------------------------------------------------------------
@@ -198,7 +183,7 @@ def set_user_active(user_id: int) -> Any:
 @bp.get("/audit")
 @admin_required
 def audit_log() -> str:
-    before = request.args.get("before", type=int)
+    before = _page_start(request.args.get("before"))
     events = recent_changes(db_session(), limit=AUDIT_PAGE + 1, before_id=before)
     shown = events[:AUDIT_PAGE]
     return render_template(
@@ -208,6 +193,15 @@ def audit_log() -> str:
         paged=before is not None,
         tz_name=runtime().settings.timezone,
     )
+
+
+def _page_start(raw: str | None) -> int | None:
+    """The id of the event a page of the log starts before, from the "Older changes" link: an id or a 400."""
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10 and 1 <= int(raw) <= MAX_ID):
+        abort(400, "This page of the audit log does not exist. Go back to the newest changes.")
+    return int(raw)
 
 
 def _audit_row(event: AuditEvent) -> dict[str, str]:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Request, abort, render_template
+from flask import Flask, Request, render_template, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from flask_login import LoginManager, UserMixin, current_user
+from flask_login import LoginManager, UserMixin, current_user, login_user
 from flask_wtf.csrf import CSRFProtect
 from itsdangerous import URLSafeTimedSerializer
 
 from pulse.models import Team, User
-from pulse.runtime import db_session
+from pulse.runtime import db_session, runtime
 from pulse.services import accounts
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,6 +32,15 @@ class SignedIn(UserMixin):
 
     def get_id(self) -> str:
         return f"{self.user.id}:{self.user.session_version}"
+
+
+# When the session began and when it was last used (Unix seconds, on the app's clock): the absolute and idle
+# limits are checked against them on every request, on the server.
+SIGNED_IN_AT, SEEN_AT = "_signed_in_at", "_seen_at"
+SESSION_COOKIE = "pulse_session"
+# Under HTTPS the cookie is named with the __Host- prefix: browsers then keep it only if it is Secure, for the
+# whole site (Path=/) and for this host alone (no Domain), so a sibling subdomain cannot set or shadow it.
+SECURE_SESSION_COOKIE = "__Host-" + SESSION_COOKIE
 
 
 # The anonymous rating endpoints: they take no cookies, so they get no session.
@@ -63,14 +73,18 @@ class PulseSessionInterface(SecureCookieSessionInterface):
 def init_security(app: Flask) -> None:
     settings = app.extensions["pulse"].settings
     app.config.update(
-        SESSION_COOKIE_NAME="pulse_session",
+        SESSION_COOKIE_NAME=SECURE_SESSION_COOKIE if settings.secure_cookies else SESSION_COOKIE,
+        SESSION_COOKIE_PATH="/",
+        SESSION_COOKIE_DOMAIN=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=settings.secure_cookies,
-        PERMANENT_SESSION_LIFETIME=12 * 60 * 60,  # a working day, then sign in again
+        # The cookie's own lifetime is the idle limit: a browser drops it, and the signature expires, after
+        # that long unused. load_user checks both limits against the session's own times as well.
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings.session_idle_minutes),
         # CSRF is checked by the admin area for every form it receives, not app-wide: the rating API and the
         # dashboard's callbacks use no cookie authority, so there is nothing there to forge.
         WTF_CSRF_CHECK_DEFAULT=False,
@@ -95,7 +109,29 @@ def load_user(user_id: str) -> SignedIn | None:
     user = accounts.get_user(db_session(), wanted_id)
     if user is None or not user.active or user.session_version != version:
         return None
+    settings = runtime().settings
+    now = _now()
+    signed_in_at, seen_at = session.get(SIGNED_IN_AT), session.get(SEEN_AT)
+    if not isinstance(signed_in_at, int) or not isinstance(seen_at, int):
+        return None  # a session from before these limits, or not made by start_session
+    if now - signed_in_at >= settings.session_hours * 3600:
+        return None
+    if now - seen_at >= settings.session_idle_minutes * 60:
+        return None
+    session[SEEN_AT] = now
     return SignedIn(user)
+
+
+def start_session(user: User) -> None:
+    """Sign `user` in on a fresh session (nothing carried over from before: no session fixation)."""
+    session.clear()
+    login_user(SignedIn(user))
+    session.permanent = True
+    session[SIGNED_IN_AT] = session[SEEN_AT] = _now()
+
+
+def _now() -> int:
+    return int(runtime().now().timestamp())
 
 
 def unauthorised() -> tuple[str, int]:
@@ -122,17 +158,19 @@ def admin_required(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
-        if not actor().is_admin:
-            abort(403, "Only an administrator can do this.")
+        accounts.require_admin(actor())
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
 
 
+# The permission checks are the services' own (accounts.require_admin, .require_department, .require_team;
+# roster.require_may_act_on): each raises NotAllowed, which the admin area answers with its 403 page, audited.
+
+
 def require_department(department_id: int) -> None:
-    if not accounts.may_act_in(actor(), department_id):
-        abort(403, "You can only make changes in the departments you manage.")
+    accounts.require_department(actor(), department_id)
 
 
 def require_team(team: Team) -> None:
-    require_department(team.department_id)
+    accounts.require_team(actor(), team)

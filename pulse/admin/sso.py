@@ -1,4 +1,5 @@
-"""Signing in through the organisation's identity provider: OpenID Connect, authorisation code flow, PKCE.
+"""Signing in to the admin area through the organisation's identity provider (pulse.oidc: OpenID Connect,
+authorisation code flow, PKCE).
 
 Single sign-on never creates an account: an administrator adds the account first, and the identity provider's
 verified email must belong to an active one. Signing in is not a privileged change, so it is not audited.
@@ -10,81 +11,30 @@ import logging
 from typing import Any
 
 import requests
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.base_client import MismatchingStateError, OAuthError
-from authlib.integrations.flask_client import OAuth
-from flask import Flask, abort, current_app, redirect, render_template, session, url_for
-from flask_login import current_user, login_user
-from joserfc.errors import JoseError
+from flask import abort, redirect, render_template, url_for
+from flask_login import current_user
 
 from pulse.admin import bp
-from pulse.admin.security import SignedIn
-from pulse.runtime import db_session, runtime
+from pulse.admin.security import start_session
+from pulse.oidc import SignInRefused, callback_url, oidc_client, unreachable, verified_claims
+from pulse.runtime import db_session
 from pulse.services import accounts
 
 log = logging.getLogger(__name__)
 
-CLIENT = "pulse_sso_client"  # the app.extensions key of the registered OpenID Connect client
-SCOPE = "openid email profile"
-# Seconds to wait for the identity provider: a worker must not hang on a provider that has gone quiet.
-PROVIDER_TIMEOUT = 10
-
 NOT_SET_UP = "Your organisation account is not set up in Pulse. Ask a Pulse administrator to add you."
-START_AGAIN = "Go back to the sign-in page and try again."
-
-
-class SignInRefused(Exception):
-    """Single sign-on cannot finish; the message is shown to the person signing in."""
-
-    def __init__(self, status: int, title: str, message: str):
-        super().__init__(message)
-        self.status, self.title, self.message = status, title, message
-
-
-def init_sso(app: Flask) -> None:
-    """Register the identity provider for this app, only when single sign-on is configured. The provider's
-    metadata and keys are fetched on first use, so Pulse starts even while the provider is unreachable."""
-    settings = app.extensions["pulse"].settings
-    if not settings.sso_enabled:
-        return
-    oauth = OAuth(app)
-    app.extensions[CLIENT] = oauth.register(
-        "oidc",
-        client_id=settings.oidc_client_id,
-        client_secret=settings.oidc_client_secret,
-        server_metadata_url=settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
-        client_kwargs={"scope": SCOPE, "code_challenge_method": "S256", "default_timeout": PROVIDER_TIMEOUT},
-    )
 
 
 def _client() -> Any:
-    client = current_app.extensions.get(CLIENT)
+    client = oidc_client()
     if client is None:
         abort(404)
     return client
 
 
-def _callback_url() -> str:
-    """The address registered at the identity provider: under PULSE_PUBLIC_URL when set (behind a proxy)."""
-    base = runtime().settings.public_url.rstrip("/")
-    if base:
-        return base + url_for("admin.sso_callback")
-    return url_for("admin.sso_callback", _external=True)
-
-
 def _refused(refusal: SignInRefused) -> tuple[str, int]:
     page = render_template("admin/error.html", title=refusal.title, message=refusal.message)
     return page, refusal.status
-
-
-def _unreachable(error: Exception) -> SignInRefused:
-    log.warning("single sign-on: the identity provider did not answer properly (%s)", type(error).__name__)
-    return SignInRefused(
-        502,
-        "Your organisation's sign-in service did not answer",
-        "Pulse could not reach your organisation's sign-in service, or did not understand its answer. "
-        "Try again in a few minutes; if it keeps happening, tell your IT service desk.",
-    )
 
 
 @bp.get("/login/sso")
@@ -94,99 +44,21 @@ def sso_login() -> Any:
         return redirect(url_for("admin.home"))
     try:
         # Authlib keeps the state, the nonce and the PKCE verifier in the session until the callback.
-        return client.authorize_redirect(_callback_url())
+        return client.authorize_redirect(callback_url("admin.sso_callback"))
     except requests.RequestException as error:
-        return _refused(_unreachable(error))
+        return _refused(unreachable(error))
 
 
 @bp.get("/login/sso/callback")
 def sso_callback() -> Any:
     client = _client()
     try:
-        claims = _verified_claims(client)
+        claims = verified_claims(client)
     except SignInRefused as refusal:
         return _refused(refusal)
     user = accounts.find_user_for_sso(db_session(), claims["email"])
     if user is None:
         log.info("single sign-on: no active Pulse account has the identity provider's email")
         return _refused(SignInRefused(403, "You cannot sign in to Pulse yet", NOT_SET_UP))
-    session.clear()  # a fresh session on sign-in: nothing carried over from before (session fixation)
-    login_user(SignedIn(user))
-    session.permanent = True
+    start_session(user)
     return redirect(url_for("admin.home"), code=303)
-
-
-def _verified_claims(client: Any) -> dict[str, Any]:
-    """The identity provider's claims about the person, once Authlib has checked the state, exchanged the
-    code (with the PKCE verifier) and validated the ID token: signature, issuer, audience, nonce, expiry."""
-    settings = runtime().settings
-    issuer = settings.oidc_issuer
-    # Authlib checks aud only when told to (otherwise only azp); iss against the configured issuer, not merely
-    # whatever the discovery document says.
-    claims_options = {
-        "iss": {"essential": True, "values": sorted({issuer, issuer.rstrip("/")})},
-        "aud": {"essential": True, "value": settings.oidc_client_id},
-    }
-    try:
-        token = client.authorize_access_token(claims_options=claims_options)
-        claims = dict(token.get("userinfo") or {})
-        if not claims:
-            log.warning(
-                "single sign-on: the token response held no ID token (is the provider OpenID Connect?)"
-            )
-            raise SignInRefused(
-                502,
-                "Your organisation's sign-in service did not answer",
-                "Your organisation's sign-in service did not say who you are. Tell your IT service desk.",
-            )
-        if "email" not in claims or ("email_verified" not in claims and "xms_edov" not in claims):
-            claims.update(_userinfo_claims(client, token, claims["sub"]))
-    except MismatchingStateError as error:
-        log.info("single sign-on: callback with an unknown or reused state")
-        raise SignInRefused(
-            400,
-            "This sign-in has expired",
-            "This sign-in link has expired, was already used, or was started in another browser. "
-            + START_AGAIN,
-        ) from error
-    except OAuthError as error:
-        log.info("single sign-on: the identity provider refused (%s)", error.error)
-        if error.error == "access_denied":
-            message = (
-                f"Signing in was cancelled or refused at your organisation's sign-in page. {START_AGAIN}"
-            )
-        else:
-            message = f"Your organisation's sign-in service could not complete the sign-in. {START_AGAIN}"
-        raise SignInRefused(400, "You are not signed in", message) from error
-    except (JoseError, AuthlibBaseError) as error:
-        log.warning("single sign-on: the ID token was refused (%s)", error)
-        raise SignInRefused(
-            400,
-            "You are not signed in",
-            f"Pulse could not verify the answer from your organisation's sign-in service. {START_AGAIN}",
-        ) from error
-    except requests.RequestException as error:
-        raise _unreachable(error) from error
-    # Some providers send the boolean as a string ("true"); anything else is not a verified address.
-    # Microsoft Entra ID sends no email_verified for organisational accounts; its optional claim xms_edov
-    # ("email domain owner verified", to be enabled in the app registration) says the same thing.
-    verified = claims.get("email_verified", claims.get("xms_edov"))
-    if not isinstance(claims.get("email"), str) or not (verified is True or verified == "true"):
-        log.info("single sign-on: the identity provider gave no verified email")
-        raise SignInRefused(
-            403,
-            "You cannot sign in to Pulse yet",
-            "Your organisation's sign-in service did not confirm your email address, so Pulse cannot tell "
-            "which account is yours. Ask your IT service desk to verify the email of your organisation "
-            "account.",
-        )
-    return claims
-
-
-def _userinfo_claims(client: Any, token: dict[str, Any], subject: str) -> dict[str, Any]:
-    """Email claims from the UserInfo endpoint, for providers that leave them out of the ID token. They count
-    only for the same person (the same sub) as the validated ID token (OpenID Connect Core 5.3.2)."""
-    info = dict(client.userinfo(token=token))
-    if info.get("sub") != subject:
-        raise OAuthError(error="userinfo_subject_mismatch")
-    return {key: info[key] for key in ("email", "email_verified") if key in info}

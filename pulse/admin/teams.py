@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, render_template, request
 
-from pulse.admin import bp
-from pulse.admin.forms import FormRefused, errors_of, read_form
-from pulse.admin.security import actor, admin_required, require_department, require_team, signed_in_required
-from pulse.models import Department, Team
-from pulse.runtime import db_session, public_base_url, runtime
-from pulse.schemas.admin import DepartmentForm, KioskForm, MoveTeamForm, TeamForm
-from pulse.services import accounts, kiosk, structure, structure_edit
-from pulse.services.audit_log import record_change
+from pulse.admin import bp, lookups
+from pulse.admin.forms import REFUSALS, FormRefused, commit_and_redirect, form_page, read_form, refusal_errors
+from pulse.admin.security import actor, admin_required, signed_in_required
+from pulse.models import Department, RatingMode, Team
+from pulse.runtime import current_k, db_session, local_today, public_base_url, runtime
+from pulse.schemas.admin import DepartmentForm, KioskForm, MoveTeamForm, ReplaceLinkForm, TeamForm
+from pulse.services import accounts, structure
+from pulse.services.accounts import record_change, roster
 from pulse.services.errors import InvalidInput
-from pulse.services.structure_import import (
+from pulse.services.organisation import rating_mode
+from pulse.services.rating import kiosk
+from pulse.services.structure import (
     StructureImportError,
     export_structure,
     import_structure,
@@ -26,30 +28,43 @@ from pulse.services.structure_import import (
 MAX_CSV_BYTES = 2 * 1024 * 1024
 
 
-def _department(department_id: int, *, write: bool = False) -> Department:
-    department = structure.get_department(db_session(write=write), department_id)
-    if department is None:
-        abort(404, "There is no such department.")
-    return department
-
-
-def _team(team_id: int, *, write: bool = False) -> Team:
-    team = structure.get_team(db_session(write=write), team_id)
-    if team is None:
-        abort(404, "There is no such team.")
-    return team
-
-
 def _home(errors: dict[str, str] | None = None, status: int = 200, **context: Any) -> tuple[str, int]:
+    """Departments folded, one line each, so that 60 teams are not one long page; a search narrows them
+    down to the teams whose name (or whose department's name) holds what was typed."""
     session = db_session()
-    user = actor()
-    page = render_template(
+    departments = accounts.departments_in_scope(session, actor())
+    query = " ".join(request.args.get("q", "").split())
+    shown = [(d, d.teams) for d in departments]
+    if query:
+        wanted = query.casefold()
+        shown = [
+            (
+                d,
+                d.teams
+                if wanted in d.name.casefold()
+                else [t for t in d.teams if wanted in t.name.casefold()],
+            )
+            for d in departments
+        ]
+        shown = [(d, teams) for d, teams in shown if teams or wanted in d.name.casefold()]
+    return form_page(
         "admin/home.html",
-        departments=accounts.departments_in_scope(session, user),
-        errors=errors or {},
+        errors,
+        status,
+        departments=departments,
+        shown=shown,
+        query=query,
+        open_id=request.args.get("open", type=int),
+        k=current_k(session),
+        # The roster size in verified mode.
+        headcounts=roster.team_headcounts(session, [team for d in departments for team in d.teams]),
         **context,
     )
-    return page, status
+
+
+def _to_department(department: Department) -> Any:
+    """Commit the change, and back to the home page, the department unfolded."""
+    return commit_and_redirect("admin.home", open=department.id, _anchor=f"department-{department.id}")
 
 
 @bp.get("/")
@@ -64,26 +79,23 @@ def create_department() -> Any:
     try:
         data = read_form(DepartmentForm())
         session = db_session(write=True)
-        department = structure_edit.create_department(session, data["name"])
-    except (FormRefused, InvalidInput) as refused:
-        db_session().rollback()
-        return _home(errors_of(refused), 422)
+        department = structure.create_department(session, data["name"])
+    except REFUSALS as refused:
+        return _home(refusal_errors(refused), 422)
     record_change(session, actor(), "department.create", department.name)
-    session.commit()
-    return redirect(url_for("admin.home", _anchor=f"department-{department.id}"), code=303)
+    return _to_department(department)
 
 
-@bp.post("/departments/<int:department_id>")
+@bp.post("/departments/<id:department_id>")
 @admin_required
 def update_department(department_id: int) -> Any:
-    department = _department(department_id, write=True)
+    department = lookups.department(department_id, write=True)
     before = (department.name, department.active)
     try:
         data = read_form(DepartmentForm())
-        structure_edit.update_department(db_session(), department, name=data["name"], active=data["active"])
-    except (FormRefused, InvalidInput) as refused:
-        db_session().rollback()
-        return _home(errors_of(refused, prefix=f"department-{department_id}-"), 422)
+        structure.update_department(db_session(), department, name=data["name"], active=data["active"])
+    except REFUSALS as refused:
+        return _home(refusal_errors(refused, prefix=f"department-{department_id}-"), 422)
     record_change(
         db_session(),
         actor(),
@@ -92,117 +104,129 @@ def update_department(department_id: int) -> Any:
         before=list(before),
         active=department.active,
     )
-    db_session().commit()
-    return redirect(url_for("admin.home", _anchor=f"department-{department.id}"), code=303)
+    return _to_department(department)
 
 
-@bp.post("/departments/<int:department_id>/teams")
+@bp.post("/departments/<id:department_id>/teams")
 @signed_in_required
 def create_team(department_id: int) -> Any:
-    department = _department(department_id, write=True)
-    require_department(department.id)
+    department = lookups.managed_department(department_id, write=True)
     try:
         data = read_form(TeamForm())
-        team = structure_edit.create_team(db_session(), department, data["name"], data["headcount"])
-    except (FormRefused, InvalidInput) as refused:
-        db_session().rollback()
-        return _home(errors_of(refused, prefix=f"new-team-{department_id}-"), 422)
+        team = structure.create_team(db_session(), department, data["name"], data["headcount"])
+    except REFUSALS as refused:
+        return _home(refusal_errors(refused, prefix=f"new-team-{department_id}-"), 422)
     record_change(
         db_session(), actor(), "team.create", f"{department.name} / {team.name}", headcount=team.headcount
     )
-    db_session().commit()
-    return redirect(url_for("admin.team", team_id=team.id), code=303)
+    return commit_and_redirect("admin.team", team_id=team.id)
 
 
-def _team_page(team: Team, errors: dict[str, str] | None = None, status: int = 200, **context: Any) -> Any:
+def _team_page(team: Team, errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
     session = db_session()
-    settings = runtime().settings
     movable_to = [
         d for d in accounts.departments_in_scope(session, actor()) if d.id != team.department_id and d.active
     ]
-    page = render_template(
+    return form_page(
         "admin/team.html",
+        errors,
+        status,
         team=team,
+        k=current_k(session),
         movable_to=movable_to,
-        errors=errors or {},
         rating_link=_public_link(f"/r/{team.join_code}"),
         kiosk_link=_public_link(f"/k/{team.kiosk_token}") if team.kiosk_token else None,
         weaker_guarantee=kiosk.WEAKER_GUARANTEE,
-        cooldown=settings.kiosk_cooldown_seconds,
-        **context,
+        cooldown=runtime().settings.kiosk_cooldown_seconds,
+        headcount=roster.team_headcount(session, team),
+        verified=rating_mode(session) == RatingMode.VERIFIED,
     )
-    return page, status
+
+
+def _team_refused(team_id: int, refused: FormRefused | InvalidInput) -> tuple[str, int]:
+    """The team's page again (422), read afresh after the roll back, with the message beside its field."""
+    return _team_page(lookups.team(team_id), refusal_errors(refused), 422)
+
+
+def _to_team(team_id: int, done: str) -> Any:
+    """Commit the change, and back to the team's page with its notice."""
+    return commit_and_redirect("admin.team", team_id=team_id, done=done)
 
 
 def _public_link(path: str) -> str:
     return public_base_url() + path
 
 
-@bp.get("/teams/<int:team_id>")
+@bp.get("/teams/<id:team_id>")
 @signed_in_required
 def team(team_id: int) -> Any:
-    found = _team(team_id)
-    require_team(found)
-    return _team_page(found, notice=request.args.get("done", ""))
+    return _team_page(lookups.managed_team(team_id))
 
 
-@bp.post("/teams/<int:team_id>")
+@bp.post("/teams/<id:team_id>")
 @signed_in_required
 def update_team(team_id: int) -> Any:
-    found = _team(team_id, write=True)
-    require_team(found)
+    found = lookups.managed_team(team_id, write=True)
     before = {"name": found.name, "headcount": found.headcount, "active": found.active}
     try:
         data = read_form(TeamForm())
-        structure_edit.update_team(
-            db_session(), found, name=data["name"], headcount=data["headcount"], active=data["active"]
+        structure.update_team(
+            db_session(),
+            found,
+            name=data["name"],
+            headcount=data["headcount"],
+            active=data["active"],
+            today=local_today(),
         )
-    except (FormRefused, InvalidInput) as refused:
-        db_session().rollback()
-        return _team_page(_team(team_id), errors_of(refused), 422)
+    except REFUSALS as refused:
+        return _team_refused(team_id, refused)
     record_change(db_session(), actor(), "team.update", found.name, before=before, after=data)
-    db_session().commit()
-    return redirect(url_for("admin.team", team_id=team_id, done="saved"), code=303)
+    return _to_team(team_id, "saved")
 
 
-@bp.post("/teams/<int:team_id>/move")
+@bp.post("/teams/<id:team_id>/move")
 @signed_in_required
 def move_team(team_id: int) -> Any:
-    found = _team(team_id, write=True)
-    require_team(found)  # you must manage where it is now...
+    found = lookups.managed_team(team_id, write=True)  # you must manage where it is now...
     try:
         data = read_form(MoveTeamForm())
     except FormRefused as refused:
         return _team_page(found, refused.errors, 422)
-    target = _department(data["department_id"], write=True)
-    require_department(target.id)  # ...and where it goes
+    target = lookups.managed_department(data["department_id"], write=True)  # ...and where it goes
     source = found.department.name
     try:
-        structure_edit.move_team(db_session(), found, target)
-    except InvalidInput as refused:
-        db_session().rollback()
-        return _team_page(_team(team_id), errors_of(refused), 422)
+        structure.move_team(db_session(), found, target)
+    except REFUSALS as refused:
+        return _team_refused(team_id, refused)
     record_change(db_session(), actor(), "team.move", found.name, source=source, to=target.name)
-    db_session().commit()
-    return redirect(url_for("admin.team", team_id=team_id, done="moved"), code=303)
+    return _to_team(team_id, "moved")
 
 
-@bp.post("/teams/<int:team_id>/join-code")
+@bp.get("/teams/<id:team_id>/join-code")
+@signed_in_required
+def confirm_rotate_join_code(team_id: int) -> Any:
+    """Replacing the link breaks every poster of the team: say so, and ask first."""
+    found = lookups.managed_team(team_id)
+    return render_template("admin/replace_link.html", team=found, errors={})
+
+
+@bp.post("/teams/<id:team_id>/join-code")
 @signed_in_required
 def rotate_join_code(team_id: int) -> Any:
-    found = _team(team_id, write=True)
-    require_team(found)
+    found = lookups.managed_team(team_id, write=True)
+    try:
+        read_form(ReplaceLinkForm())
+    except FormRefused as refused:
+        return render_template("admin/replace_link.html", team=found, errors=refused.errors), 422
     structure.rotate_join_code(db_session(), found)
     record_change(db_session(), actor(), "team.rotate_join_code", found.name)
-    db_session().commit()
-    return redirect(url_for("admin.team", team_id=team_id, done="rotated"), code=303)
+    return _to_team(team_id, "rotated")
 
 
-@bp.post("/teams/<int:team_id>/kiosk")
+@bp.post("/teams/<id:team_id>/kiosk")
 @signed_in_required
 def set_kiosk(team_id: int) -> Any:
-    found = _team(team_id, write=True)
-    require_team(found)
+    found = lookups.managed_team(team_id, write=True)
     try:
         data = read_form(KioskForm())
         if data["action"] == "enable":
@@ -213,11 +237,9 @@ def set_kiosk(team_id: int) -> Any:
         return _team_page(found, refused.errors, 422)
     except kiosk.KioskNotAllowed as refused:
         db_session().rollback()
-        return _team_page(_team(team_id), {"kiosk": str(refused)}, 422)
+        return _team_page(lookups.team(team_id), {"kiosk": str(refused)}, 422)
     record_change(db_session(), actor(), f"team.kiosk_{data['action']}", found.name)
-    db_session().commit()
-    done = "kiosk-on" if data["action"] == "enable" else "kiosk-off"
-    return redirect(url_for("admin.team", team_id=team_id, done=done), code=303)
+    return _to_team(team_id, "kiosk-on" if data["action"] == "enable" else "kiosk-off")
 
 
 @bp.get("/structure.csv")
@@ -247,7 +269,7 @@ def import_structure_csv() -> Any:
     session = db_session(write=True)
     try:
         rows = read_structure_csv(text)
-        report = import_structure(session, rows)
+        report = import_structure(session, rows, today=local_today())
     except StructureImportError as refused:
         session.rollback()
         return _home({"import": "Nothing was imported."}, 422, import_errors=refused.errors)

@@ -6,21 +6,20 @@ published (pulse.runtime.published_session), so figures appear as soon as they a
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Response, json, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import RAISE
+from marshmallow import RAISE, Schema
 
 from pulse import published
-from pulse.api.problems import problem
+from pulse.api.problems import Refused
+from pulse.csvfile import csv_chunks
 from pulse.models.published import Level
-from pulse.runtime import published_session, take_today_steps
+from pulse.runtime import current_k, published_session, take_today_steps
 from pulse.schemas.figures import (
     EXPORT_COLUMNS,
     DayFiguresSchema,
@@ -44,6 +43,7 @@ blp = Blueprint(
 DEFAULT_WEEKS = 52
 FIRST_MONDAY = dt.date(1, 1, 1)  # the earliest date there is, and a Monday
 UNIT_LEVELS = {"departments": Level.DEPARTMENT, "teams": Level.TEAM}
+UNIT_PATH = f"/<any(departments, teams):kind>/<{ID_IN_PATH}:unit_id>"  # a department's or team's figures
 
 
 def _json(data: Any) -> Response:
@@ -66,11 +66,26 @@ def _range(session: Any, query: dict[str, Any]) -> tuple[dt.date, dt.date]:
     return first, last
 
 
-def _unknown_unit(kind: str, unit_id: int) -> Response:
+def _unknown_unit(kind: str, unit_id: int) -> Refused:
     field = f"{kind[:-1]}_id"
-    return problem(
+    return Refused(
         404, detail=f"There is no {kind[:-1]} with id {unit_id}.", errors={field: [f"Unknown {kind[:-1]}."]}
     )
+
+
+def _over_weeks(
+    schema: type[Schema], unit: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A GET of published figures: the weeks asked for in the query (by default the latest DEFAULT_WEEKS), a
+    list of `schema` in answer, and for a department or team a problem when there is no such unit."""
+
+    def document(get: Callable[..., Any]) -> Callable[..., Any]:
+        if unit:
+            get = blp.alt_response(404, schema=ProblemSchema)(get)
+        get = blp.response(200, schema(many=True))(get)
+        return blp.arguments(WeekRangeSchema, location="query", unknown=RAISE)(get)
+
+    return document
 
 
 def _answer(
@@ -84,14 +99,13 @@ def _answer(
         level = UNIT_LEVELS[kind]
         lookup = structure.get_team if level == Level.TEAM else structure.get_department
         if lookup(session, unit_id) is None and not published.unit_is_known(session, level, unit_id):
-            return _unknown_unit(kind, unit_id)
+            raise _unknown_unit(kind, unit_id)
     return _json(read(session, level, unit_id, *_range(session, query)))
 
 
 @blp.route("/organisation/weeks")
 class OrganisationWeeks(MethodView):
-    @blp.arguments(WeekRangeSchema, location="query", unknown=RAISE)
-    @blp.response(200, WeekFiguresSchema(many=True))
+    @_over_weeks(WeekFiguresSchema)
     def get(self, query: dict[str, Any]) -> Any:
         """The organisation's weekly figures"""
         return _answer(published.weekly_series, query)
@@ -99,8 +113,7 @@ class OrganisationWeeks(MethodView):
 
 @blp.route("/departments/weeks")
 class DepartmentsWeeks(MethodView):
-    @blp.arguments(WeekRangeSchema, location="query", unknown=RAISE)
-    @blp.response(200, DepartmentWeeksSchema(many=True))
+    @_over_weeks(DepartmentWeeksSchema)
     def get(self, query: dict[str, Any]) -> Any:
         """Every department's weekly figures, as published each week
 
@@ -111,11 +124,9 @@ class DepartmentsWeeks(MethodView):
         return _json(published.departments_weekly_series(session, *_range(session, query)))
 
 
-@blp.route(f"/<any(departments, teams):kind>/<{ID_IN_PATH}:unit_id>/weeks")
+@blp.route(f"{UNIT_PATH}/weeks")
 class UnitWeeks(MethodView):
-    @blp.arguments(WeekRangeSchema, location="query", unknown=RAISE)
-    @blp.response(200, WeekFiguresSchema(many=True))
-    @blp.alt_response(404, schema=ProblemSchema)
+    @_over_weeks(WeekFiguresSchema, unit=True)
     def get(self, query: dict[str, Any], kind: str, unit_id: int) -> Any:
         """A department's or team's weekly figures, as published each week"""
         return _answer(published.weekly_series, query, kind, unit_id)
@@ -123,8 +134,7 @@ class UnitWeeks(MethodView):
 
 @blp.route("/organisation/days")
 class OrganisationDays(MethodView):
-    @blp.arguments(WeekRangeSchema, location="query", unknown=RAISE)
-    @blp.response(200, DayFiguresSchema(many=True))
+    @_over_weeks(DayFiguresSchema)
     def get(self, query: dict[str, Any]) -> Any:
         """The organisation by shift date and shift band (published with each week)"""
         session = published_session()
@@ -138,23 +148,20 @@ class OrganisationToday(MethodView):
         """Today so far, across the organisation: it moves only in steps of at least k new people"""
         session = published_session()
         day = take_today_steps()
-        return _json(published.today_figures(session, day))
+        return _json(published.today_figures(session, day, current_k(session)))
 
 
 @blp.route("/organisation/reasons")
 class OrganisationReasons(MethodView):
-    @blp.arguments(WeekRangeSchema, location="query", unknown=RAISE)
-    @blp.response(200, WeekReasonsSchema(many=True))
+    @_over_weeks(WeekReasonsSchema)
     def get(self, query: dict[str, Any]) -> Any:
         """How many ratings named each reason tag, per week, across the organisation"""
         return _answer(published.reason_counts, query)
 
 
-@blp.route(f"/<any(departments, teams):kind>/<{ID_IN_PATH}:unit_id>/reasons")
+@blp.route(f"{UNIT_PATH}/reasons")
 class UnitReasons(MethodView):
-    @blp.arguments(WeekRangeSchema, location="query", unknown=RAISE)
-    @blp.response(200, WeekReasonsSchema(many=True))
-    @blp.alt_response(404, schema=ProblemSchema)
+    @_over_weeks(WeekReasonsSchema, unit=True)
     def get(self, query: dict[str, Any], kind: str, unit_id: int) -> Any:
         """How many ratings named each reason tag, per week, for a department or team"""
         return _answer(published.reason_counts, query, kind, unit_id)
@@ -162,22 +169,16 @@ class UnitReasons(MethodView):
 
 def _export_json() -> Iterator[str]:
     yield "["
-    for i, row in enumerate(published.iter_export_rows(published_session())):
+    session = published_session()
+    for i, row in enumerate(published.iter_export_rows(session, current_k(session))):
         yield ("," if i else "") + json.dumps(row, default=dt.date.isoformat)
     yield "]"
 
 
 def _export_csv() -> Iterator[str]:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for i, row in enumerate(published.iter_export_rows(published_session()), start=1):
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
-        if i % published.EXPORT_BATCH == 0:
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-    yield out.getvalue()
+    session = published_session()
+    rows = published.iter_export_rows(session, current_k(session))
+    return csv_chunks(rows, EXPORT_COLUMNS, every=published.EXPORT_BATCH)
 
 
 @blp.route("/export.json")

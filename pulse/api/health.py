@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pulse import migrate
 from pulse.runtime import runtime
+from pulse.services.rating.inbox import mixer_state
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,16 @@ def _replica_state(engine: Engine, head: str | None) -> tuple[str, str | None]:
     return ("ok" if current == head else "not at the expected migration"), current
 
 
+def _mixer_state() -> str:
+    rt = runtime()
+    try:
+        with rt.session_factory() as session:
+            return mixer_state(session, rt.now(), rt.settings.mix_minutes)
+    except SQLAlchemyError as error:
+        log.warning("readiness check: inbox unavailable (%s)", type(error).__name__)
+        return "unknown"
+
+
 @blp.route("/readyz")
 class Ready(MethodView):
     @blp.response(
@@ -86,6 +97,11 @@ class Ready(MethodView):
         if current != head:
             body["status"] = "not ready"
             body["database"] = "run `alembic upgrade head`" if current is not None else "not migrated"
+        elif (mixer := _mixer_state()) != "ok":
+            # Ratings wait, sealed, for the maintainer: nothing is lost, but figures stop moving ("behind"),
+            # or no rating can be taken at all ("never ran").
+            body["mixer"] = mixer
+            body["status"] = "degraded"
         if rt.read_engine is not None:
             # The replica serves published figures only. Without it the figures fail (503), but ratings go on,
             # so the instance stays in its load balancer: "degraded", for monitoring to page on.

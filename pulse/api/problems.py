@@ -7,19 +7,20 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from apispec import BasePlugin
 from flask import Response, json, request
 from flask_smorest import Api, Blueprint
 from sqlalchemy.exc import DBAPIError, OperationalError
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
 from pulse.schemas.problem import ProblemSchema
 
 PROBLEM_MIME = "application/problem+json"
+F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
 
 DETAILS = {
@@ -59,6 +60,33 @@ def problem(
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+class Refused(Exception):
+    """A view's refusal, raised rather than returned (so no caller has to tell a refusal from a result):
+    handle_refused, registered once for the whole API, answers it as problem(status, ...)."""
+
+    def __init__(
+        self,
+        status: int,
+        *,
+        detail: str | None = None,
+        errors: dict[str, list[str]] | None = None,
+        kind: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or _title(status))
+        self.status = status
+        self.detail = detail
+        self.errors = errors
+        self.kind = kind
+        self.headers = headers
+
+
+def handle_refused(error: Refused) -> Response:
+    return problem(
+        error.status, detail=error.detail, errors=error.errors, kind=error.kind, headers=error.headers
+    )
 
 
 def _title(status: int) -> str:
@@ -108,6 +136,11 @@ class ProblemBlueprint(Blueprint):
     """A blueprint whose JSON bodies are read by JsonBodyParser."""
 
     ARGUMENTS_PARSER = JsonBodyParser()
+
+    def json_body_problems(self, view: F) -> F:
+        """Document the problems any JSON body may meet: too large (413) or not JSON (415)."""
+        view = self.alt_response(415, schema=ProblemSchema, description="Not JSON")(view)
+        return cast(F, self.alt_response(413, schema=ProblemSchema, description="Body too large")(view))
 
 
 class ProblemContentPlugin(BasePlugin):
@@ -163,7 +196,10 @@ class ProblemApi(Api):
         if status == 413:
             errors = {"body": [f"The body is larger than the {request.max_content_length} bytes allowed."]}
         detail = data.get("message") if status not in DETAILS else None
-        return problem(status, detail=detail, errors=errors, headers=data.get("headers"))
+        headers = dict(data.get("headers") or {})
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers["Allow"] = ", ".join(sorted(error.valid_methods))  # RFC 9110: a 405 names what is allowed
+        return problem(status, detail=detail, errors=errors, headers=headers)
 
 
 class OutageLog:
@@ -201,3 +237,10 @@ def handle_database_unavailable(error: DBAPIError) -> Any:
             return problem(503, headers={"Retry-After": "5"})
         return Response(DETAILS[503], status=503, headers={"Retry-After": "5"}, mimetype="text/plain")
     raise error
+
+
+def handle_inbox_unavailable(error: Exception) -> Any:
+    """No inbox epoch to seal a rating to (the mixer has never run here), or none that stayed open: 503 with
+    Retry-After. Nothing was counted; the same rating sent again later counts once."""
+    log.error("rating not taken: %s", error or type(error).__name__)
+    return problem(503, headers={"Retry-After": "30"})

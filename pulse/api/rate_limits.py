@@ -4,7 +4,7 @@ The requests of one client to the three rating endpoints are counted together, b
 flask-limiter instance in its storage (PULSE_RATELIMIT_STORAGE_URL). The counter's key is
 HMAC-SHA256(secret key, "rating-limit|" + UTC date + "|" + address), cut to 128 bits: the same in every
 worker, so a shared Redis adds them up; new each day; neither the address nor reversible to it without the
-secret key (PRIVACY.md section 1). A counter lives for one window of the limit and is then gone.
+secret key (docs/anonymity.md A1, A5). A counter lives for one window of the limit and is then gone.
 
 With the setting off, nothing here runs. Should the storage fail, ratings go on unlimited: a broken counter
 must never stop staff from rating.
@@ -27,11 +27,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, request
+from flask_smorest import Blueprint
 from limits import RateLimitItem, parse_many
 
 from pulse.admin.limits import limiter
 from pulse.api.problems import problem
 from pulse.runtime import runtime
+from pulse.schemas.problem import ProblemSchema
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
@@ -61,19 +63,28 @@ def _rates(setting: str) -> tuple[RateLimitItem, ...]:
     return tuple(parse_many(setting))
 
 
-def rating_rate_limited(view: F) -> F:
-    """Limit a rating view. Put it above flask-smorest's decorators, so a flood is refused before parsing."""
+def rating_rate_limited(blp: Blueprint) -> Callable[[F], F]:
+    """Limit a rating view of `blp`, and document its 429 there. Put it above flask-smorest's decorators, so a
+    flood is refused before parsing."""
 
-    @functools.wraps(view)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        setting = runtime().settings.rating_limit
-        if setting:
-            refused = _count(setting)
-            if refused is not None:
-                return refused
-        return view(*args, **kwargs)
+    def limit(view: F) -> F:
+        documented = blp.alt_response(
+            429, schema=ProblemSchema, description=TOO_MANY, headers=RETRY_AFTER_HEADER
+        )
+        view = documented(view)
 
-    return cast(F, checked)
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            setting = runtime().settings.rating_limit
+            if setting:
+                refused = _count(setting)
+                if refused is not None:
+                    return refused
+            return view(*args, **kwargs)
+
+        return cast(F, checked)
+
+    return limit
 
 
 class LocalWindows:

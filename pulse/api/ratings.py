@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -12,7 +11,8 @@ from flask.views import MethodView
 from sqlalchemy.orm import Session, sessionmaker
 
 from pulse.api.problems import ProblemBlueprint, problem
-from pulse.api.rate_limits import RETRY_AFTER_HEADER, TOO_MANY, rating_rate_limited
+from pulse.api.rate_limits import rating_rate_limited
+from pulse.api.tokens import seed_cache
 from pulse.db import make_session_factory
 from pulse.runtime import db_session, runtime
 from pulse.schemas.problem import ProblemSchema
@@ -24,49 +24,57 @@ from pulse.schemas.ratings import (
     ReasonsInSchema,
     ReasonsOutSchema,
 )
-from pulse.services.keys import KeyCache
-from pulse.services.kiosk import KioskCooldown, KioskRequest, record_kiosk_rating
-from pulse.services.rating_reasons import add_reasons
-from pulse.services.ratings import (
+from pulse.services.rating import (
     Clock,
+    EpochCache,
+    KeyCache,
+    PostgresRatings,
+    RatingPath,
     RatingRefused,
     RatingRequest,
     ReasonsRequest,
     StaleKey,
+    add_reasons,
+    derive_pepper,
     record_rating,
 )
-from pulse.services.ratings_postgres import PostgresRatings
+from pulse.services.rating.kiosk import KioskCooldown, KioskRequest, record_kiosk_rating
+from pulse.services.tokens.spending import Presented, SlotToken, TokenProof
 
 blp = ProblemBlueprint("ratings", __name__, url_prefix="/api/v1", description="Submit an end-of-shift rating")
 T = TypeVar("T")
+ENROLMENT_NEEDED = "The problem's `enrol_url` says where to enrol the phone."
 
 
 def _clock() -> Clock:
     settings = runtime().settings
-    return Clock(settings.tz, dt.timedelta(minutes=settings.grace_minutes))
+    return Clock(settings.tz, settings.grace)
 
 
 @dataclass(frozen=True)
-class _RatingPath:
-    """Per app: sessions for ratings, the keys seen, and on PostgreSQL the direct path (where each rating is
-    one statement, so the sessions autocommit)."""
+class _Writers:
+    """Per app: sessions for ratings and what the rating path keeps (keys, the inbox epoch, and on
+    PostgreSQL the direct path, where each rating is one statement, so the sessions autocommit)."""
 
     sessions: sessionmaker[Session]
-    key_cache: KeyCache
-    postgres: PostgresRatings | None
+    path: RatingPath
 
 
-def _rating_path() -> _RatingPath:
-    path = current_app.extensions.get("pulse.rating_path")
-    if path is None:
+def _writers() -> _Writers:
+    writers = current_app.extensions.get("pulse.rating_path")
+    if writers is None:
         engine = runtime().engine
+        keys = KeyCache(pepper=derive_pepper(runtime().settings.secret_key))
+        seeds = seed_cache()
         if engine.dialect.name == "postgresql":
             sessions = make_session_factory(engine, write=True, autocommit=True)
-            path = _RatingPath(sessions, KeyCache(), PostgresRatings(engine))
+            path = RatingPath(keys, EpochCache(), PostgresRatings(engine), seeds=seeds)
+            writers = _Writers(sessions, path)
         else:
-            path = _RatingPath(make_session_factory(engine, write=True), KeyCache(), None)
-        current_app.extensions["pulse.rating_path"] = path
-    return path
+            path = RatingPath(keys, EpochCache(), seeds=seeds)
+            writers = _Writers(make_session_factory(engine, write=True), path)
+        current_app.extensions["pulse.rating_path"] = writers
+    return writers
 
 
 def _commit_or_problem(record: Callable[[Any], T], session: Session | None = None) -> T | Response:
@@ -77,8 +85,8 @@ def _commit_or_problem(record: Callable[[Any], T], session: Session | None = Non
     except RatingRefused as refused:
         session.rollback()
         errors = {refused.field: [refused.detail]} if refused.field else None
-        extra: dict[str, Any] = {}
-        headers: dict[str, str] = {}
+        extra: dict[str, Any] = dict(refused.extra)
+        headers: dict[str, str] = dict(refused.headers)
         if isinstance(refused, KioskCooldown):
             extra["retry_after"] = refused.retry_after
             headers["Retry-After"] = str(refused.retry_after)
@@ -95,30 +103,66 @@ def _commit_or_problem(record: Callable[[Any], T], session: Session | None = Non
     return result
 
 
+def _slot_token(data: dict[str, Any] | None) -> SlotToken | None:
+    if data is None:
+        return None
+    return SlotToken(data["nonce"], data["authenticator"], data["shift_date"], data["band_id"])
+
+
+def _presented(data: dict[str, Any]) -> Presented:
+    return Presented(data["nonce"], data["authenticator"])
+
+
+def _token_proof(data: dict[str, Any]) -> TokenProof | None:
+    """A verified rating's token and pseudonyms (the schema sends all four or none)."""
+    token = _slot_token(data["token"])
+    if token is None:
+        return None
+    return TokenProof(
+        token,
+        _presented(data["week_pseudonym"]),
+        _presented(data["day_pseudonym"]),
+        _presented(data["orgweek_pseudonym"]),
+    )
+
+
 @blp.route("/ratings")
 class Ratings(MethodView):
-    @rating_rate_limited
+    @rating_rate_limited(blp)
     @blp.arguments(RatingInSchema())
     @blp.response(
         201,
         RatingOutSchema,
         description="Counted. A retry with the same idempotency key gets this answer again.",
     )
+    @blp.alt_response(
+        401, schema=ProblemSchema, description=f"Verified team, no token: enrol first. {ENROLMENT_NEEDED}"
+    )
     @blp.alt_response(404, schema=ProblemSchema, description="Unknown or replaced join code")
     @blp.alt_response(
         409,
         schema=ProblemSchema,
-        description="Already rated this shift, no shift open, or (for a queued rating) its shift has closed",
+        description="Already rated this shift (or this token was spent), no shift open, (for a queued "
+        "rating) its shift has closed, or (verified) the token is for another shift than the open one "
+        "(wrong-slot, with `open_slot`)",
     )
-    @blp.alt_response(413, schema=ProblemSchema, description="Body too large")
-    @blp.alt_response(415, schema=ProblemSchema, description="Not JSON")
-    @blp.alt_response(429, schema=ProblemSchema, description=TOO_MANY, headers=RETRY_AFTER_HEADER)
+    @blp.json_body_problems
+    @blp.alt_response(
+        422,
+        schema=ProblemSchema,
+        description="Invalid fields; a token that fails its check (token-invalid, naming the field); tokens "
+        "sent for an open team (tokens-not-used); no device secret for an open team",
+    )
     def post(self, data: dict[str, Any]) -> Any:
         """Rate the shift that is ending
 
         Counts one rating for the team whose join code is given. Only tallies are stored: no time, address,
         device or person. The shift band and date come from the server's clock (less `age_seconds` for a
         rating that waited on a phone while it was offline).
+
+        Open mode: send the device's secret. Verified mode: send instead the shift's rating token (spent
+        once) and the three pseudonyms that count distinct raters, all fetched blind from /api/v1/tokens, so
+        Pulse cannot tell whose rating it is.
         """
         request = RatingRequest(
             join_code=data["join_code"],
@@ -127,28 +171,22 @@ class Ratings(MethodView):
             idempotency_key=data["idempotency_key"],
             reason_ids=tuple(data["reasons"]),
             age_seconds=data["age_seconds"],
+            tokens=_token_proof(data),
         )
-        path = _rating_path()
+        writers = _writers()
 
         def record(session: Session) -> Any:
             def attempt() -> Any:
-                return record_rating(
-                    session,
-                    request,
-                    now=runtime().now(),
-                    clock=_clock(),
-                    key_cache=path.key_cache,
-                    postgres=path.postgres,
-                )
+                return record_rating(session, request, now=runtime().now(), clock=_clock(), path=writers.path)
 
             try:
                 return attempt()
             except StaleKey:  # a key this process remembered was purged: forget them all and count afresh
                 session.rollback()
-                path.key_cache.clear()
+                writers.path.keys.clear()
                 return attempt()
 
-        with path.sessions() as session:
+        with writers.sessions() as session:
             receipt = _commit_or_problem(record, session)
         if isinstance(receipt, Response):
             return receipt
@@ -157,30 +195,37 @@ class Ratings(MethodView):
 
 @blp.route("/ratings/reasons")
 class RatingReasons(MethodView):
-    @rating_rate_limited
+    @rating_rate_limited(blp)
     @blp.arguments(ReasonsInSchema())
     @blp.response(200, ReasonsOutSchema, description="The reasons were added to the team's week")
+    @blp.alt_response(401, schema=ProblemSchema, description=f"Verified team, no token. {ENROLMENT_NEEDED}")
     @blp.alt_response(404, schema=ProblemSchema, description="Unknown join code, or no such rating")
     @blp.alt_response(
         409, schema=ProblemSchema, description="Reasons already added to this rating, or its shift has closed"
     )
-    @blp.alt_response(413, schema=ProblemSchema, description="Body too large")
-    @blp.alt_response(415, schema=ProblemSchema, description="Not JSON")
-    @blp.alt_response(429, schema=ProblemSchema, description=TOO_MANY, headers=RETRY_AFTER_HEADER)
+    @blp.alt_response(
+        422,
+        schema=ProblemSchema,
+        description="Invalid fields, a token that fails its check, or tokens sent for an open team",
+    )
+    @blp.json_body_problems
     def post(self, data: dict[str, Any]) -> Any:
         """Add reasons to a rating just made
 
-        The optional second step after one tap. Send the same join code, device secret and idempotency key
-        as the rating. Reasons are added to the team's week once per rating, while its shift is open.
+        The optional second step after one tap. Send the same join code, device secret (verified mode: the
+        same token) and idempotency key as the rating. Reasons are added to the team's week once per
+        rating, while its shift is open.
         """
         request = ReasonsRequest(
             join_code=data["join_code"],
             device_secret=data["device_secret"],
             idempotency_key=data["idempotency_key"],
             reason_ids=tuple(data["reasons"]),
+            token=_slot_token(data["token"]),
         )
+        path = _writers().path
         added = _commit_or_problem(
-            lambda session: add_reasons(session, request, now=runtime().now(), clock=_clock())
+            lambda session: add_reasons(session, request, now=runtime().now(), clock=_clock(), path=path)
         )
         if isinstance(added, Response):
             return added
@@ -189,7 +234,7 @@ class RatingReasons(MethodView):
 
 @blp.route("/kiosk-ratings")
 class KioskRatings(MethodView):
-    @rating_rate_limited
+    @rating_rate_limited(blp)
     @blp.arguments(KioskRatingInSchema())
     @blp.response(201, KioskRatingOutSchema, description="Counted as one person")
     @blp.alt_response(404, schema=ProblemSchema, description="Unknown kiosk, or kiosk mode switched off")
@@ -199,9 +244,7 @@ class KioskRatings(MethodView):
         description="Too soon after the last tap (see retry_after and Retry-After), this shift's cap "
         "reached, or no shift open",
     )
-    @blp.alt_response(413, schema=ProblemSchema, description="Body too large")
-    @blp.alt_response(415, schema=ProblemSchema, description="Not JSON")
-    @blp.alt_response(429, schema=ProblemSchema, description=TOO_MANY, headers=RETRY_AFTER_HEADER)
+    @blp.json_body_problems
     def post(self, data: dict[str, Any]) -> Any:
         """Rate a shift on a shared ward tablet
 
@@ -215,15 +258,27 @@ class KioskRatings(MethodView):
             age_seconds=data["age_seconds"],
         )
         settings = runtime().settings
-        out = _commit_or_problem(
-            lambda session: record_kiosk_rating(
-                session,
-                request,
-                now=runtime().now(),
-                clock=_clock(),
-                cooldown=settings.kiosk_cooldown_seconds,
-            )
-        )
+        path = _writers().path
+
+        def record(session: Session) -> Any:
+            def attempt() -> Any:
+                return record_kiosk_rating(
+                    session,
+                    request,
+                    now=runtime().now(),
+                    clock=_clock(),
+                    cooldown=settings.kiosk_cooldown_seconds,
+                    path=path,
+                )
+
+            try:
+                return attempt()
+            except StaleKey:  # a key this process remembered was purged: forget them all and count afresh
+                session.rollback()
+                path.keys.clear()
+                return attempt()
+
+        out = _commit_or_problem(record)
         if isinstance(out, Response):
             return out
         return {

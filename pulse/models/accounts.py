@@ -9,6 +9,7 @@ import enum
 from sqlalchemy import JSON, Column, DateTime, Enum, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from pulse.clock import utcnow
 from pulse.db import Base
 from pulse.models.structure import Department
 
@@ -16,10 +17,6 @@ from pulse.models.structure import Department
 class Role(enum.StrEnum):
     ADMIN = "admin"  # may act everywhere
     MANAGER = "manager"  # may act in their departments only
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 manager_department = Table(
@@ -59,6 +56,13 @@ class DashboardAccess(enum.StrEnum):
     SIGNED_IN = "signed_in"  # signed-in users, and staff whose device has joined a team
 
 
+class RatingMode(enum.StrEnum):
+    """Who may add ratings (docs/anonymity.md A7-A9)."""
+
+    OPEN = "open"  # anyone with a team's join code; ratings capped at headcount
+    VERIFIED = "verified"  # only people on the team's roster, once per shift, with anonymous tokens
+
+
 class OrganisationSettings(Base):
     """Settings the organisation changes in the admin area. One row; environment values are the defaults."""
 
@@ -71,6 +75,18 @@ class OrganisationSettings(Base):
         Enum(DashboardAccess, name="dashboard_access", values_callable=lambda e: [m.value for m in e]),
         default=DashboardAccess.PUBLIC,
     )
+    # In verified mode a team's headcount is its roster size (pulse.services.accounts.roster.team_headcounts).
+    rating_mode: Mapped[RatingMode] = mapped_column(
+        Enum(RatingMode, name="rating_mode", values_callable=lambda e: [m.value for m in e]),
+        default=RatingMode.OPEN,
+        server_default=RatingMode.OPEN.value,
+    )
+    # The day (in the organisation's time zone) rating_mode was last switched: a week published later says
+    # it was verified only if the mode was verified from before its Monday. None: not known (taken as open).
+    rating_mode_since: Mapped[dt.date | None]
+    # Staff devices' dashboard cookies carry the generation they were given under; raising it (the admin
+    # area's "sign out every staff device") ends them all at once. Nothing else about a device is stored.
+    dashboard_generation: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class AuditEvent(Base):

@@ -11,8 +11,8 @@ import datetime as dt
 from sqlalchemy import Column, DateTime, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from pulse.clock import utcnow
 from pulse.db import Base
-from pulse.models.accounts import utcnow
 from pulse.models.structure import Department, ReasonTag
 
 action_reason = Table(

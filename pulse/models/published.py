@@ -12,6 +12,7 @@ from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pulse.db import Base
+from pulse.models.accounts import RatingMode
 
 
 class Level(enum.StrEnum):
@@ -34,12 +35,19 @@ class PublishedWeek(Base):
     week_start: Mapped[dt.date] = mapped_column(unique=True)
     k: Mapped[int]  # the minimum group size in force when the week was published
     published_on: Mapped[dt.date]
+    # Verified if the whole week was rated in verified mode (only people on a team's roster, with tokens);
+    # open otherwise, a week in which the mode changed included (docs/anonymity.md A7).
+    rating_mode: Mapped[RatingMode] = mapped_column(
+        Enum(RatingMode, name="rating_mode", values_callable=lambda e: [m.value for m in e]),
+        default=RatingMode.OPEN,
+        server_default=RatingMode.OPEN.value,
+    )
 
 
 class PublishedCell(Base):
     """One figure of a published week. unit_id is the department, team or band id (0 for the organisation).
 
-    parent_id and name record the structure as it was that week (PRIVACY.md L6).
+    parent_id and name record the structure as it was that week (docs/anonymity.md A21).
     """
 
     __tablename__ = "published_cell"
@@ -79,7 +87,7 @@ class PublishedReason(Base):
 class TodaySnapshot(Base):
     """A step of the organisation's "today so far": one band's running counts on one shift date.
 
-    A new step is taken only when at least k more people have rated since the last one (PRIVACY.md L3), and
+    A new step is taken only once k or more people have rated since the last one (docs/anonymity.md A18), and
     steps are public the moment they are taken, so publication treats them as fixed.
     """
 

@@ -1,7 +1,9 @@
-"""Rotating keys and the keyed digests made with them (PRIVACY.md section 1).
+"""Rotating keys and the keyed digests made with them (docs/anonymity.md A3, A10-A12).
 
-The device secret is never stored. Digests are HMACs under a key that lives only for its period; purging a
-key deletes its digests with it, after which nothing at rest can link a device to anything.
+The device secret is never stored. Digests are HMACs under a key that lives only for its period, mixed with a
+pepper derived from the application's secret key (which is not in the database); purging a key deletes its
+digests with it, after which nothing at rest can link a device to anything. No receipt names a team or a
+colour, and what a receipt must remember (a request's shift, a shift's count) is sealed or masked.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, LargeBinary, UniqueConstraint, false
+from sqlalchemy import BigInteger, DateTime, Enum, ForeignKey, LargeBinary, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pulse.db import Base
@@ -43,7 +45,9 @@ class ShiftReceipt(Base):
 
 
 class ContributorReceipt(Base):
-    """HMAC(K_week, device_secret | team | week): counts each device once per team and week."""
+    """A contributor's digest, inserted by the mixer, never by a rating: HMAC(K_week, device_secret | team |
+    week) counts each device once per team and week, HMAC(K_day, device_secret | "day" | date) once per
+    organisation day (verified mode: the same from the person's anonymous pseudonyms)."""
 
     __tablename__ = "contributor_receipt"
 
@@ -52,25 +56,30 @@ class ContributorReceipt(Base):
 
 
 class RequestReceipt(Base):
-    """HMAC(K_request, device_secret | idempotency key): a retry gets the first answer and counts once."""
+    """HMAC(K_request, requester | idempotency key): a retry gets the first answer and counts once.
+
+    `sealed` holds the team, shift and whether reasons were added, encrypted under a key derived from the
+    requester's secret and the idempotency key (rating.sealing.seal_receipt): the server can read it only
+    when the same device sends the same request again. It never holds the colour.
+    """
 
     __tablename__ = "request_receipt"
 
     digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     key_id: Mapped[int] = mapped_column(ForeignKey("rating_key.id", ondelete="CASCADE"), index=True)
-    shift_date: Mapped[dt.date]
-    band_id: Mapped[int] = mapped_column(ForeignKey("shift_band.id"))
-    # Reasons may follow the rating in a second request, once: this says they have.
-    reasons_added: Mapped[bool] = mapped_column(default=False, server_default=false())
+    sealed: Mapped[bytes] = mapped_column(LargeBinary(128))
 
 
-class KioskReceipt(Base):
-    """HMAC(K_day, kiosk | team | shift_date | band): a shared tablet's taps this shift, and when it may
-    next take one. Made and purged with the shift key, like ShiftReceipt."""
+class ShiftCounter(Base):
+    """A team's ratings in one shift, for the cap at its headcount (open mode and kiosk), and the shared
+    tablet's cooldown: HMAC(K_day, "counter" | team | date | band). The values are masked (each stored plus
+    a per-row secret offset derived from the same key), so a row tells nobody without the pepper which team
+    it is or how many rated. It is deleted once its shift has closed for rating (`closes_at`)."""
 
-    __tablename__ = "kiosk_receipt"
+    __tablename__ = "shift_counter"
 
     digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     key_id: Mapped[int] = mapped_column(ForeignKey("rating_key.id", ondelete="CASCADE"), index=True)
-    taps: Mapped[int] = mapped_column(default=0)
-    next_tap_at: Mapped[int] = mapped_column(default=0)  # Unix seconds
+    closes_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    masked_count: Mapped[int] = mapped_column(BigInteger)
+    masked_next_tap: Mapped[int] = mapped_column(BigInteger)  # Unix seconds, masked; the kiosk's cooldown

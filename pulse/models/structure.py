@@ -38,6 +38,9 @@ class Team(Base):
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     headcount: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # The local date it was last retired on, while it is retired. Its weeks up to that one keep it, rated or
+    # not, so that a retired team that was rated looks just like one that was not (docs/anonymity.md A26).
+    retired_on: Mapped[dt.date | None]
     # Printed on ward posters: identifies a team, never a person. Random, at least 64 bits; rotatable.
     join_code: Mapped[str] = mapped_column(String(32), unique=True)
     # Set while the team has a shared ward tablet (kiosk mode); the tablet's address holds it.
@@ -57,6 +60,7 @@ class ShiftBand(Base):
     start_time: Mapped[dt.time]
     end_time: Mapped[dt.time]
     active: Mapped[bool] = mapped_column(default=True)
+    retired_on: Mapped[dt.date | None]  # as Team.retired_on
 
     @property
     def crosses_midnight(self) -> bool:

@@ -1,14 +1,15 @@
-"""Tallies: the only form in which ratings are stored (PRIVACY.md section 1).
+"""Tallies: the only form in which ratings are stored (docs/anonymity.md A1, A2).
 
 Each row holds all three colours as columns, so the row a rating touches never reveals its colour.
-There is deliberately no table that ties a team to a day or a shift band.
+There is deliberately no table that ties a team to a day or a shift band. Ratings reach these tables only
+through the mixer (rating.mixer), in batches that update every row of the open weeks and days at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, SmallInteger
+from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pulse.db import Base
@@ -38,20 +39,35 @@ class TeamWeekReasonTally(Base):
     ratings: Mapped[int] = mapped_column(default=0)
 
 
-# Rows per organisation shift: every rating at a shift's end adds to the same shift, and one row would make
-# them queue for its lock through each commit's disk flush. A rating adds to a slot picked at random.
-ORG_SHIFT_SLOTS = 32
-
-
 class OrgShiftTally(Base):
-    """Organisation x shift date x shift band: ratings per colour, split over up to ORG_SHIFT_SLOTS rows
-    (`slot`) that mean nothing on their own. Readers add a shift's slots up (tallies.org_shift_totals)."""
+    """Organisation x shift date x shift band: ratings per colour. In a shift, each device (verified mode:
+    each person, per team) rates once, so a shift's ratings are its contributors."""
 
     __tablename__ = "org_shift_tally"
 
     shift_date: Mapped[dt.date] = mapped_column(primary_key=True)
     band_id: Mapped[int] = mapped_column(ForeignKey("shift_band.id"), primary_key=True)
-    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0, server_default="0")
     red: Mapped[int] = mapped_column(default=0)
     amber: Mapped[int] = mapped_column(default=0)
     green: Mapped[int] = mapped_column(default=0)
+
+
+class OrgDayTally(Base):
+    """Organisation x shift date: distinct contributors, so that a day of two bands rated by the same people
+    is never shown as twice as many people (a day cell is shown only when at least k different people
+    rated in it)."""
+
+    __tablename__ = "org_day_tally"
+
+    shift_date: Mapped[dt.date] = mapped_column(primary_key=True)
+    contributors: Mapped[int] = mapped_column(default=0)
+
+
+class OrgWeekTally(Base):
+    """Organisation x ISO week: distinct contributors, so that the days of a week that stay hidden are never
+    taken for more people than rated in them (the same people rate on several days of a week)."""
+
+    __tablename__ = "org_week_tally"
+
+    week_start: Mapped[dt.date] = mapped_column(primary_key=True)
+    contributors: Mapped[int] = mapped_column(default=0)

@@ -6,7 +6,12 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
-NAME = validate.Length(min=1, max=120, error="Enter 1 to 120 characters.")
+from pulse.schemas.structure import MAX_ID
+from pulse.schemas.text import PLAIN_TEXT
+
+NAME = [validate.Length(min=1, max=120, error="Enter 1 to 120 characters."), PLAIN_TEXT]
+# An id chosen in a form (a department, a reason): the database's 32-bit integers, or it names nothing.
+AN_ID = validate.Range(min=1, max=MAX_ID, error="Choose one of the options shown.")
 
 
 class FormSchema(Schema):
@@ -30,7 +35,7 @@ class FormSchema(Schema):
 
 
 class LoginForm(FormSchema):
-    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    email = fields.String(required=True, validate=[validate.Length(min=3, max=254), PLAIN_TEXT])
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
     next = fields.String(load_default="")
 
@@ -56,8 +61,20 @@ class TeamForm(FormSchema):
     active = fields.Boolean(load_default=True)
 
 
+class ReplaceLinkForm(FormSchema):
+    """The confirmation page's form: without its "replace" nothing changes (a stray post cannot do it)."""
+
+    confirm = fields.String(
+        required=True,
+        validate=validate.Equal("replace", error="Confirm that every poster of the team will stop working."),
+        error_messages={"required": "Confirm that every poster of the team will stop working."},
+    )
+
+
 class MoveTeamForm(FormSchema):
-    department_id = fields.Integer(required=True, error_messages={"invalid": "Choose a department."})
+    department_id = fields.Integer(
+        required=True, validate=AN_ID, error_messages={"invalid": "Choose a department."}
+    )
 
 
 class KioskForm(FormSchema):
@@ -65,7 +82,7 @@ class KioskForm(FormSchema):
 
 
 class ShiftBandForm(FormSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=40), PLAIN_TEXT])
     start_time = fields.Time(
         required=True, format="%H:%M", error_messages={"invalid": "Enter a time like 07:00."}
     )
@@ -75,13 +92,13 @@ class ShiftBandForm(FormSchema):
 
 
 class ReasonTagForm(FormSchema):
-    label = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    label = fields.String(required=True, validate=[validate.Length(min=1, max=80), PLAIN_TEXT])
 
 
 class SupportLinkForm(FormSchema):
-    label = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    url = fields.String(required=True, validate=validate.Length(min=5, max=500))
-    description = fields.String(load_default="", validate=validate.Length(max=200))
+    label = fields.String(required=True, validate=[validate.Length(min=1, max=80), PLAIN_TEXT])
+    url = fields.String(required=True, validate=[validate.Length(min=5, max=500), PLAIN_TEXT])
+    description = fields.String(load_default="", validate=[validate.Length(max=200), PLAIN_TEXT])
 
 
 class SettingsForm(FormSchema):
@@ -94,15 +111,15 @@ class SettingsForm(FormSchema):
 
 
 class UserForm(FormSchema):
-    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    email = fields.String(required=True, validate=[validate.Length(min=3, max=254), PLAIN_TEXT])
     name = fields.String(required=True, validate=NAME)
     role = fields.String(required=True, validate=validate.OneOf(["admin", "manager"]))
     password = fields.String(load_default="", validate=validate.Length(max=1024))
-    department_ids = fields.List(fields.Integer(), load_default=list)
+    department_ids = fields.List(fields.Integer(validate=AN_ID), load_default=list)
 
 
 class ScopeForm(FormSchema):
-    department_ids = fields.List(fields.Integer(), load_default=list)
+    department_ids = fields.List(fields.Integer(validate=AN_ID), load_default=list)
 
 
 class ActiveForm(FormSchema):
@@ -124,6 +141,31 @@ class ActionForm(FormSchema):
     taken_on = fields.Date(
         required=True, format="%Y-%m-%d", error_messages={"invalid": "Enter the date like 2026-11-23."}
     )
-    summary = fields.String(required=True, validate=validate.Length(min=1, max=280))
-    reason_ids = fields.List(fields.Integer(), load_default=list)
+    summary = fields.String(required=True, validate=[validate.Length(min=1, max=280), PLAIN_TEXT])
+    reason_ids = fields.List(fields.Integer(validate=AN_ID), load_default=list)
     rebase = fields.Boolean(load_default=False)
+
+
+class RosterAddForm(FormSchema):
+    # Checked and normalised by pulse.services.accounts.roster, which names what is wrong with it.
+    identifier = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=254, error="Enter the person's email address or staff number."),
+        error_messages={"required": "Enter the person's email address or staff number."},
+    )
+
+
+class RosterImportForm(FormSchema):
+    replace = fields.Boolean(load_default=False)
+
+
+class TeamCodesForm(FormSchema):
+    include_enrolled = fields.Boolean(load_default=False)
+
+
+class RatingModeForm(FormSchema):
+    rating_mode = fields.String(
+        required=True,
+        validate=validate.OneOf(["open", "verified"], error="Choose open or verified rating."),
+        error_messages={"required": "Choose open or verified rating."},
+    )

@@ -11,15 +11,21 @@ MAX_WEEKS = 5 * 53
 
 
 class WeekRangeSchema(Schema):
+    # x-iso-weekday says in the schema itself which day each must be (1 Monday ... 7 Sunday, as ISO 8601):
+    # JSON Schema has no keyword for a weekday.
     from_ = fields.Date(
         data_key="from",
         metadata={
-            "description": "First day: a Monday (the start of an ISO week). Default: 51 weeks before `to`."
+            "description": "First day: a Monday (the start of an ISO week). Default: 51 weeks before `to`.",
+            "example": "2026-11-09",
+            "x-iso-weekday": 1,
         },
     )
     to = fields.Date(
         metadata={
-            "description": "Last day: a Sunday (the end of an ISO week). Default: the latest published week."
+            "description": "Last day: a Sunday (the end of an ISO week). Default: the latest published week.",
+            "example": "2026-11-15",
+            "x-iso-weekday": 7,
         }
     )
 
@@ -68,6 +74,13 @@ class FiguresSchema(Schema):
 class WeekFiguresSchema(FiguresSchema):
     week_start = fields.Date()
     iso_week = fields.String(metadata={"example": "2026-W47"})
+    rating_mode = fields.String(
+        metadata={
+            "description": "Who could rate that week: 'verified' (only people on a team's roster, once per "
+            "shift, with anonymous tokens, the whole week) or 'open' (anyone with a team's link)",
+            "enum": ["open", "verified"],
+        }
+    )
 
 
 class DepartmentWeeksSchema(Schema):
@@ -120,6 +133,12 @@ class ExportRowSchema(Schema):
     green = fields.Integer(allow_none=True)
     ratings = fields.Integer(allow_none=True)
     contributors = fields.Integer(allow_none=True)
+    note = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "'not enough ratings to show' where the figures are null: hidden and empty alike"
+        },
+    )
 
 
 EXPORT_COLUMNS = tuple(ExportRowSchema().fields)

@@ -3,6 +3,12 @@
 from marshmallow import Schema, fields
 
 
+class OpenSlotSchema(Schema):
+    shift_date = fields.Date()
+    band_id = fields.Integer()
+    band = fields.String()
+
+
 class ProblemSchema(Schema):
     type = fields.String(
         metadata={"description": "A URI naming the kind of problem", "example": "about:blank"}
@@ -22,4 +28,16 @@ class ProblemSchema(Schema):
             "description": "For a kiosk tap that came too soon, or a client over the rating rate limit: "
             "seconds until the next request is taken"
         }
+    )
+    enrol_url = fields.String(
+        metadata={
+            "description": "Verified rating, enrolment-needed: where to enrol this phone",
+            "example": "/enrol",
+        }
+    )
+    open_slot = fields.Nested(
+        OpenSlotSchema,
+        metadata={
+            "description": "Verified rating, wrong-slot: the shift open for rating now, to rate instead"
+        },
     )

@@ -12,7 +12,12 @@ class TeamSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     department_id = fields.Integer()
-    headcount = fields.Integer(metadata={"description": "Configured number of staff in the team"})
+    headcount = fields.Integer(
+        metadata={
+            "description": "Number of staff in the team: as configured in open rating, the number of active "
+            "people on its roster in verified rating"
+        }
+    )
     active = fields.Boolean()
 
 
@@ -26,7 +31,7 @@ class DepartmentSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     active = fields.Boolean()
-    teams = fields.List(fields.Nested(TeamSummarySchema), attribute="active_teams")
+    teams = fields.List(fields.Nested(TeamSummarySchema), metadata={"description": "Its active teams"})
 
 
 class TeamQuerySchema(Schema):

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from pulse.schemas.csv_row import CsvRowSchema
+from pulse.schemas.text import PLAIN_TEXT
 
 KINDS = ("department", "team", "band", "tag")
 CSV_COLUMNS = ("kind", "name", "department", "headcount", "active", "start", "end")
+TEXT_COLUMNS = ("name", "department")
 
 
-class StructureRowSchema(Schema):
+class StructureRowSchema(CsvRowSchema):
+    CASE_INSENSITIVE = ("kind", "active")
+    TEXT_COLUMNS = TEXT_COLUMNS
+
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    department = fields.String(load_default=None, validate=validate.Length(min=1, max=120))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=120), PLAIN_TEXT])
+    department = fields.String(load_default=None, validate=[validate.Length(min=1, max=120), PLAIN_TEXT])
     headcount = fields.Integer(load_default=None, strict=False, validate=validate.Range(min=0, max=100_000))
     active = fields.Boolean(
         load_default=True,
@@ -22,18 +29,6 @@ class StructureRowSchema(Schema):
     )
     start = fields.Time(load_default=None, format="%H:%M")
     end = fields.Time(load_default=None, format="%H:%M")
-
-    @pre_load
-    def drop_blanks(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        """Empty cells mean 'not given'; surrounding spaces are never meaningful."""
-        cleaned = {}
-        for key, value in data.items():
-            if key is None:  # more cells than headers
-                raise ValidationError("This row has more cells than the header.", "row")
-            value = value.strip() if isinstance(value, str) else value
-            if value not in ("", None):
-                cleaned[key] = value.lower() if key in ("kind", "active") else value
-        return cleaned
 
     @validates_schema
     def check_kind_fields(self, data: dict[str, Any], **_: Any) -> None:

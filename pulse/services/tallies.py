@@ -1,4 +1,4 @@
-"""Adding to tallies: the single write path shared by live ratings and bulk seeding."""
+"""Tallies in memory and their upsert, shared by the mixer (rating.mixer) and bulk seeding (the demo)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.orm import Session
 
-from pulse.models import OrgShiftTally, TeamWeekReasonTally, TeamWeekTally
+from pulse.colours import COLOURS
+from pulse.models import OrgDayTally, OrgShiftTally, OrgWeekTally, TeamWeekReasonTally, TeamWeekTally
 from pulse.services.sql import insert_for
-
-COLOURS = ("red", "amber", "green")
 
 
 @dataclass
@@ -31,12 +30,14 @@ class ColourCounts:
 
 @dataclass
 class TallyDelta:
-    """Increments to apply, keyed exactly at the grains PRIVACY.md allows."""
+    """Increments to apply, keyed exactly at the grains docs/anonymity.md A2 allows."""
 
     team_weeks: dict[tuple[int, dt.date], ColourCounts] = field(default_factory=dict)
     team_week_contributors: dict[tuple[int, dt.date], int] = field(default_factory=dict)
     team_week_reasons: dict[tuple[int, dt.date, int], int] = field(default_factory=dict)
     org_shifts: dict[tuple[dt.date, int], ColourCounts] = field(default_factory=dict)
+    org_day_contributors: dict[dt.date, int] = field(default_factory=dict)
+    org_week_contributors: dict[dt.date, int] = field(default_factory=dict)
 
     def add_rating(
         self,
@@ -48,6 +49,8 @@ class TallyDelta:
         colour: str,
         reason_ids: Iterable[int] = (),
         new_contributor: bool,
+        new_day_contributor: bool,
+        new_week_contributor: bool,
     ) -> None:
         self.team_weeks.setdefault((team_id, week), ColourCounts()).add(colour)
         if new_contributor:
@@ -57,6 +60,10 @@ class TallyDelta:
             key3 = (team_id, week, tag_id)
             self.team_week_reasons[key3] = self.team_week_reasons.get(key3, 0) + 1
         self.org_shifts.setdefault((shift_date, band_id), ColourCounts()).add(colour)
+        if new_day_contributor:
+            self.org_day_contributors[shift_date] = self.org_day_contributors.get(shift_date, 0) + 1
+        if new_week_contributor:
+            self.org_week_contributors[week] = self.org_week_contributors.get(week, 0) + 1
 
 
 def apply_delta(session: Session, delta: TallyDelta) -> None:
@@ -78,18 +85,20 @@ def apply_delta(session: Session, delta: TallyDelta) -> None:
         for (t, w, g), n in sorted(delta.team_week_reasons.items())
     ]
     _upsert_add(session, TeamWeekReasonTally, reason_rows, ["team_id", "week_start", "tag_id"], ["ratings"])
-    # Slot 0: this path is for one writer at a time (seeding, kiosk taps, SQLite). Live ratings on PostgreSQL
-    # spread over the slots (ratings_postgres._ONE_STATEMENT).
     org_rows = [
-        {"shift_date": d, "band_id": b, "slot": 0, "red": c.red, "amber": c.amber, "green": c.green}
+        {"shift_date": d, "band_id": b, "red": c.red, "amber": c.amber, "green": c.green}
         for (d, b), c in sorted(delta.org_shifts.items())
     ]
-    _upsert_add(session, OrgShiftTally, org_rows, ["shift_date", "band_id", "slot"], list(COLOURS))
+    _upsert_add(session, OrgShiftTally, org_rows, ["shift_date", "band_id"], list(COLOURS))
+    day_rows = [{"shift_date": d, "contributors": n} for d, n in sorted(delta.org_day_contributors.items())]
+    _upsert_add(session, OrgDayTally, day_rows, ["shift_date"], ["contributors"])
+    week_rows = [{"week_start": w, "contributors": n} for w, n in sorted(delta.org_week_contributors.items())]
+    _upsert_add(session, OrgWeekTally, week_rows, ["week_start"], ["contributors"])
 
 
 def org_shift_totals(session: Session, *where: ColumnElement[bool]) -> list[Row]:
-    """Each organisation shift's ratings per colour, its slots added up: rows of shift_date, band_id, red,
-    amber and green, in date and band order."""
+    """Each organisation shift's ratings per colour: rows of shift_date, band_id, red, amber and green, in
+    date and band order."""
     t = OrgShiftTally
     return list(
         session.execute(

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import segno
-from flask import Blueprint, Response, abort, jsonify, render_template, url_for
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from pulse import qr
 from pulse.access import mark_device_joined
+from pulse.headers import page_policy
 from pulse.runtime import current_k, db_session, public_base_url, runtime
-from pulse.services.kiosk import WEAKER_GUARANTEE, find_team_by_kiosk_token
-from pulse.services.structure import find_team_by_join_code, list_reason_tags, list_support_links
+from pulse.services.rating.kiosk import WEAKER_GUARANTEE, find_team_by_kiosk_token
+from pulse.services.shifts import open_shift
+from pulse.services.structure import (
+    find_team_by_join_code,
+    list_reason_tags,
+    list_shift_bands,
+    list_support_links,
+)
+from pulse.web.verified import is_verified, token_page_data
 
 if TYPE_CHECKING:
     from pulse.models.structure import Team
@@ -26,17 +33,22 @@ bp = Blueprint(
     static_url_path="/r/static",
 )
 
-# Everything the pages need comes from Pulse itself; no inline script, so an injected one cannot run.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-    "manifest-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
+# Everything the pages need comes from Pulse itself, the installable app's manifest and offline worker too;
+# the pages post no form.
+CONTENT_SECURITY_POLICY = page_policy("manifest-src 'self'", "worker-src 'self'", "form-action 'none'")
 
 
 def team_or_404(join_code: str) -> Team:
+    """The team with this code; a code typed loosely from a poster (lower case, O for 0) goes to the page's
+    own address, so that the page, its saved copy and its ratings all use the code as stored."""
     team = find_team_by_join_code(db_session(), join_code)
     if team is None:
         abort(404)
+    if team.join_code != join_code:
+        assert request.endpoint is not None
+        abort(
+            redirect(url_for(request.endpoint, **{**(request.view_args or {}), "join_code": team.join_code}))
+        )
     return team
 
 
@@ -44,10 +56,14 @@ def team_or_404(join_code: str) -> Team:
 def rating_page(join_code: str) -> Response:
     team = team_or_404(join_code)
     session = db_session()
+    verified = is_verified(session)
     page = render_template(
         "rating/rate.html",
         team=team,
         join_code=join_code,
+        verified=verified,
+        tokens=token_page_data(session) if verified else None,
+        shift=_open_shift(session),
         reasons=list_reason_tags(session),
         support_links=list_support_links(session),
         manifest_url=url_for("web.manifest", join_code=join_code),
@@ -55,6 +71,22 @@ def rating_page(join_code: str) -> Response:
     )
     # Staff who open their team's link may view the dashboard when viewing is for signed-in users only.
     return mark_device_joined(Response(page, mimetype="text/html"))
+
+
+def _open_shift(session: Any) -> dict[str, Any] | None:
+    """The shift a tap now would count for, and until when (ms since the epoch: the page's clock reads it),
+    so that the page can tell a phone that has rated it already before anyone taps."""
+    settings = runtime().settings
+    grace = settings.grace
+    shift = open_shift(list_shift_bands(session), runtime().now(), settings.tz, grace)
+    if shift is None:
+        return None
+    until = shift.ends_at + grace
+    return {
+        "date": shift.shift_date.isoformat(),
+        "band": shift.band_name,
+        "until": int(until.timestamp() * 1000),
+    }
 
 
 @bp.get("/r/<join_code>/manifest.webmanifest")
@@ -119,7 +151,14 @@ def kiosk_page(kiosk_token: str) -> str:
 @bp.get("/r/<join_code>/privacy")
 def privacy_page(join_code: str) -> str:
     team = team_or_404(join_code)
-    return render_template("rating/privacy.html", team=team, join_code=join_code, k=current_k(db_session()))
+    session = db_session()
+    return render_template(
+        "rating/privacy.html",
+        team=team,
+        join_code=join_code,
+        k=current_k(session),
+        verified=is_verified(session),
+    )
 
 
 @bp.get("/r/<join_code>/poster")
@@ -137,18 +176,34 @@ def rating_link(join_code: str) -> str:
 
 
 def qr_svg(text: str) -> Markup:
-    """The QR code as inline SVG, drawn here by segno: no outside service ever sees the link."""
-    out = io.BytesIO()
-    segno.make(text, error="m").save(
-        out,
-        kind="svg",
-        scale=10,
-        border=2,
-        xmldecl=False,
-        svgclass="qr",
-        title="QR code of the team's rating link",
-    )
-    return Markup(out.getvalue().decode())  # noqa: S704 - segno's own SVG, built from our link only
+    """The poster's QR code: scales to the size CSS gives it, with its whole quiet zone (pulse.qr)."""
+    return qr.qr_svg(text, "QR code of the team's rating link")
+
+
+@bp.app_template_global()
+def support_contact(label: str, url: str) -> str:
+    """How to reach a support link on a shared tablet, where it is not a link: "call 116 123", "email x",
+    or the site's address; nothing more where the label already says it ("Samaritans: call 116 123")."""
+    if url.startswith("tel:"):
+        number = url.removeprefix("tel:")
+        digits = "".join(c for c in number if c.isdigit())
+        if digits and digits in "".join(c for c in label if c.isdigit()):
+            return ""
+        return f"call {_spaced(number)}"
+    if url.startswith("mailto:"):
+        address = url.removeprefix("mailto:").split("?")[0]
+        return "" if address in label else f"email {address}"
+    address = url.split("://", 1)[-1].rstrip("/")
+    return "" if address in label else address
+
+
+def _spaced(number: str) -> str:
+    """A UK number as people say it: 116 123 and 0800 123 4567; anything else as written."""
+    if number.isdigit() and len(number) == 6:
+        return f"{number[:3]} {number[3:]}"
+    if number.isdigit() and len(number) == 11:
+        return f"{number[:4]} {number[4:7]} {number[7:]}"
+    return number
 
 
 @bp.errorhandler(404)

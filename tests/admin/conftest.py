@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from pulse.models import AuditEvent, Department, Role, User
-from pulse.services import accounts, structure
-from pulse.services.actions import record_action
+from pulse.services import structure
+from pulse.services.accounts import users as accounts
+from pulse.services.followup import record_action
 from tests.factories import Org, make_org
 
 PASSWORD = "correct horse battery staple"
@@ -31,6 +32,9 @@ class People:
     manager: User  # manages org.department and second_department
     other_manager: User  # manages other_department only
     action_id: int  # an action on org.department's timeline
+    staff_id: int = 0  # a member of staff on org.team's roster, with an enrolment code and an enrolled phone
+    code_id: int = 0
+    device_id: int = 0
 
 
 @pytest.fixture(autouse=True)
@@ -74,8 +78,35 @@ def people(session: Session) -> People:
         recorded_by=manager,
         today=dt.date(2026, 11, 18),
     )
+    staff_id, code_id, device_id = _staff_on_roster(session, org)
     session.commit()
-    return People(org, other, second, admin, manager, other_manager, action.id)
+    return People(org, other, second, admin, manager, other_manager, action.id, staff_id, code_id, device_id)
+
+
+def _staff_on_roster(session: Session, org: Org) -> tuple[int, int, int]:
+    """A person on org.team with a live code and a phone, written directly so that no audit entry precedes a
+    test's own."""
+    from pulse.models import EnrolledDevice, EnrolmentCode, StaffMember, roster_entry
+
+    today = dt.date(2026, 11, 18)
+    person = StaffMember(identifier="nurse.one@example.nhs.uk", active=True, created_on=today)
+    session.add(person)
+    session.flush()
+    session.execute(roster_entry.insert().values(staff_member_id=person.id, team_id=org.team.id))
+    code = EnrolmentCode(
+        staff_member_id=person.id,
+        code_hash="0" * 64,
+        issued_on=today,
+        expires_at=dt.datetime(2026, 12, 2, tzinfo=dt.UTC),
+        used=False,
+        revoked=False,
+    )
+    device = EnrolledDevice(
+        staff_member_id=person.id, credential_hash="1" * 64, enrolled_on=today, revoked=False
+    )
+    session.add_all([code, device])
+    session.flush()
+    return person.id, code.id, device.id
 
 
 def csrf_token(client: FlaskClient, path: str = "/admin/login") -> str:

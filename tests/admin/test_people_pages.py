@@ -16,8 +16,7 @@ from werkzeug.test import TestResponse
 from pulse.models import AuditEvent, Role, User
 from pulse.runtime import db_session
 from pulse.services import accounts
-from pulse.services import people as people_service
-from pulse.services.audit_log import record_change
+from pulse.services.accounts import record_change
 from tests.admin.conftest import PASSWORD, People, audited, csrf_token, fresh, post, sign_in
 
 NEW_PASSWORD = "a long and private passphrase"
@@ -195,7 +194,9 @@ def test_an_administrator_cannot_change_their_own_departments(
     response = post(admin_client, f"/admin/users/{people.admin.id}/departments", department_ids=[])
     assert response.status_code == 403
     assert "ask another administrator" in response.get_data(as_text=True)
-    assert audited(session) == []
+    reason = "You cannot change your own role or departments; ask another administrator."
+    path = f"/admin/users/{people.admin.id}/departments"
+    assert audited(session) == [(people.admin.email, "access.refused", f"POST {path}", {"reason": reason})]
 
 
 # --- Deactivating -------------------------------------------------------------------------------------------
@@ -243,7 +244,9 @@ def test_an_administrator_cannot_deactivate_themselves(
     response = post(admin_client, f"/admin/users/{people.admin.id}/active", active="false")
     assert response.status_code == 403
     assert account(session, people.admin.email).active
-    assert audited(session) == []
+    assert [action for _, action, _, _ in audited(session)] == ["access.refused"], (
+        "refused, and nothing changed"
+    )
     assert admin_client.get("/admin/users").status_code == 200  # still signed in
 
 
@@ -280,7 +283,7 @@ def test_the_last_active_administrator_is_kept_by_the_service(
         other.get(User, people.admin.id).active = False  # type: ignore[union-attr]
         other.commit()
     with pytest.raises(accounts.AccountError, match="last active administrator"):
-        people_service.set_user_active(session, stale_actor, second_admin, False)
+        accounts.set_user_active(session, stale_actor, second_admin, False)
     session.rollback()
     assert account(session, second_admin.email).active
 
@@ -341,4 +344,6 @@ def test_only_administrators_may_use_these_pages(
     assert len(accounts.list_users(session)) == 3
     assert [d.name for d in account(session, target.email).departments] == ["Maternity"]
     assert account(session, target.email).active
-    assert audited(session) == []
+    # Nothing changed; each refusal of a signed-in manager is in the audit log, with what was asked.
+    refusals = [(who_, action) for who_, action, _, _ in audited(session)]
+    assert refusals == ([(people.manager.email, "access.refused")] * 6 if who == "manager" else [])

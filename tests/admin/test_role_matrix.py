@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 
-from tests.admin.conftest import PASSWORD, People, csrf_token, sign_in
+from tests.admin.conftest import PASSWORD, People, audited, csrf_token, sign_in
 
 # Routes anyone may use: signing in and out, and single sign-on.
 OPEN = {
@@ -91,7 +92,19 @@ CASES = [
         lambda p: f"/admin/teams/{p.org.team.id}/move",
         lambda p: {"department_id": str(p.second_department.id)},
     ),
-    Case("admin.rotate_join_code", "POST", DEPARTMENT, lambda p: f"/admin/teams/{p.org.team.id}/join-code"),
+    Case(
+        "admin.confirm_rotate_join_code",
+        "GET",
+        DEPARTMENT,
+        lambda p: f"/admin/teams/{p.org.team.id}/join-code",
+    ),
+    Case(
+        "admin.rotate_join_code",
+        "POST",
+        DEPARTMENT,
+        lambda p: f"/admin/teams/{p.org.team.id}/join-code",
+        lambda p: {"confirm": "replace"},
+    ),
     Case(
         "admin.set_kiosk",
         "POST",
@@ -139,6 +152,7 @@ CASES = [
         lambda p: "/admin/settings",
         lambda p: {"k": "12", "dashboard_access": "public"},
     ),
+    Case("admin.revoke_dashboard_devices", "POST", ADMIN, lambda p: "/admin/dashboard-devices/revoke"),
     Case("admin.users", "GET", ADMIN, lambda p: "/admin/users"),
     Case("admin.user", "GET", ADMIN, lambda p: f"/admin/users/{p.other_manager.id}"),
     Case(
@@ -181,6 +195,78 @@ CASES = [
         },
     ),
     Case("admin.withdraw_action", "POST", DEPARTMENT, lambda p: f"/admin/actions/{p.action_id}/withdraw"),
+    # The staff roster and enrolment.
+    Case("admin.team_roster", "GET", DEPARTMENT, lambda p: f"/admin/teams/{p.org.team.id}/roster"),
+    Case(
+        "admin.add_to_roster",
+        "POST",
+        DEPARTMENT,
+        lambda p: f"/admin/teams/{p.org.team.id}/roster",
+        lambda p: {"identifier": "hca.two@example.nhs.uk"},
+    ),
+    Case(
+        "admin.remove_from_roster",
+        "POST",
+        DEPARTMENT,
+        lambda p: f"/admin/teams/{p.org.team.id}/roster/{p.staff_id}/remove",
+    ),
+    Case("admin.team_roster_csv", "GET", DEPARTMENT, lambda p: f"/admin/teams/{p.org.team.id}/roster.csv"),
+    Case(
+        "admin.import_team_roster",
+        "POST",
+        DEPARTMENT,
+        lambda p: f"/admin/teams/{p.org.team.id}/roster/import",
+        lambda p: {"file": (io.BytesIO(b"identifier\nhca.two@example.nhs.uk\n"), "roster.csv")},
+    ),
+    Case(
+        "admin.issue_team_codes",
+        "POST",
+        DEPARTMENT,
+        lambda p: f"/admin/teams/{p.org.team.id}/enrolment-codes",
+        lambda p: {"include_enrolled": "true"},
+    ),
+    Case("admin.staff_member", "GET", DEPARTMENT, lambda p: f"/admin/staff/{p.staff_id}"),
+    Case(
+        "admin.issue_person_code", "POST", DEPARTMENT, lambda p: f"/admin/staff/{p.staff_id}/enrolment-codes"
+    ),
+    Case(
+        "admin.revoke_code",
+        "POST",
+        DEPARTMENT,
+        lambda p: f"/admin/staff/{p.staff_id}/enrolment-codes/{p.code_id}/revoke",
+    ),
+    Case(
+        "admin.revoke_device",
+        "POST",
+        DEPARTMENT,
+        lambda p: f"/admin/staff/{p.staff_id}/devices/{p.device_id}/revoke",
+    ),
+    Case(
+        "admin.revoke_all_devices", "POST", DEPARTMENT, lambda p: f"/admin/staff/{p.staff_id}/devices/revoke"
+    ),
+    Case(
+        "admin.set_staff_active",
+        "POST",
+        ADMIN,
+        lambda p: f"/admin/staff/{p.staff_id}/active",
+        lambda p: {"active": "false"},
+    ),
+    Case("admin.roster_overview", "GET", ADMIN, lambda p: "/admin/roster"),
+    Case("admin.roster_csv", "GET", ADMIN, lambda p: "/admin/roster.csv"),
+    Case(
+        "admin.import_roster",
+        "POST",
+        ADMIN,
+        lambda p: "/admin/roster",
+        lambda p: {"file": (io.BytesIO(b"identifier,team\nhca.two@example.nhs.uk,Team 1\n"), "roster.csv")},
+    ),
+    Case(
+        "admin.set_rating_mode",
+        "POST",
+        ADMIN,
+        lambda p: "/admin/rating-mode",
+        lambda p: {"rating_mode": "open"},
+    ),
 ]
 
 WHO = ["anonymous", "manager of this department", "manager of another department", "administrator"]
@@ -206,7 +292,7 @@ def test_the_table_names_every_admin_route(app: Flask) -> None:
 
 @pytest.mark.parametrize("who", WHO)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.endpoint)
-def test_role_matrix(client: FlaskClient, people: People, case: Case, who: str) -> None:
+def test_role_matrix(client: FlaskClient, people: People, session: Session, case: Case, who: str) -> None:
     actor = {
         "manager of this department": people.manager,
         "manager of another department": people.other_manager,
@@ -229,5 +315,9 @@ def test_role_matrix(client: FlaskClient, people: People, case: Case, who: str) 
     )
     if outcome == "403":
         assert "You cannot do this here" in body
+        # Every refusal is in the audit log: who asked, for what (issue 14, point 9).
+        assert actor is not None
+        refusal = audited(session)[-1]
+        assert refusal[:3] == (actor.email, "access.refused", f"{case.method} {case.path(people)}")
     if outcome == "401":
         assert "Sign in to continue" in body

@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 
 from pulse import create_app
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, open_inbox
 
 
 @pytest.fixture
@@ -22,6 +22,7 @@ def make_app(clean_db: Engine, database_url: str, clock: FakeClock) -> Iterator[
         base = {"database_url": database_url, "env": "test", "now": clock, "dashboard": False}
         app = create_app({**base, "min_group_size": 5, **settings})
         app.config["TESTING"] = True
+        open_inbox(app)
         apps.append(app)
         return app
 

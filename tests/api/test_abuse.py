@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from pulse.models import OrgShiftTally, TeamWeekReasonTally, TeamWeekTally
 from tests.api.test_ratings import assert_problem
-from tests.factories import Org, enable_kiosk, make_org, rating_body
+from tests.factories import Org, enable_kiosk, make_org, mix_for, rating_body
 
 RATINGS, REASONS, KIOSK = "/api/v1/ratings", "/api/v1/ratings/reasons", "/api/v1/kiosk-ratings"
 ENDPOINTS = (RATINGS, REASONS, KIOSK)
@@ -29,8 +29,8 @@ CLIENT, NEIGHBOUR = "203.0.113.7", "198.51.100.23"
 
 
 def tallies(session: Session) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every tally table: what a rating leaves behind, and nothing else."""
-    session.rollback()  # end the read snapshot so the next read sees new commits
+    """Every row of every tally table, once the sealed inbox is mixed: what a rating leaves behind."""
+    mix_for(session)
     snapshot = {}
     for model in TALLIES:
         columns = list(model.__table__.columns)
@@ -228,6 +228,7 @@ def test_a_flood_from_one_address_gets_429_with_retry_after(make_app) -> None:
     app = make_app(rating_rate_limit="5/hour")
     client = app.test_client()
     session = app.extensions["pulse"].session_factory()
+    session.info["app"] = app
     org = make_org(session)
     token = enable_kiosk(session, org.teams[1])
     flood = {"environ_base": {"REMOTE_ADDR": CLIENT}}

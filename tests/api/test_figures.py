@@ -40,6 +40,7 @@ def test_first_read_publishes_closed_weeks(client, org) -> None:
         "pct_green": 58.8,
         "net_score": 47.1,
         "note": None,
+        "rating_mode": "open",
     }
 
 
@@ -130,6 +131,23 @@ def test_export_agrees_with_the_series(client, org) -> None:
     assert {k: v for k, v in hidden.items() if k not in ("unit_id", "name")} == {
         k: v for k, v in empty.items() if k not in ("unit_id", "name")
     }
+
+
+def test_hidden_and_empty_rows_say_not_enough_ratings_to_show(client, org) -> None:
+    rows = [r for r in client.get("/api/v1/figures/export.json").get_json() if r["table"] == "figures"]
+    team = {(r["unit_id"], r["period"]): r for r in rows if r["level"] == "team"}
+    hidden, empty = team[(org.teams[0].id, EARLIER.isoformat())], team[(org.teams[2].id, EARLIER.isoformat())]
+    shown = team[(org.teams[0].id, WEEK.isoformat())]
+    assert hidden["note"] == empty["note"] == "not enough ratings to show"
+    assert hidden["red"] is None and shown["note"] is None and shown["red"] == 2
+    as_csv = list(
+        csv.DictReader(io.StringIO(client.get("/api/v1/figures/export.csv").get_data(as_text=True)))
+    )
+    by_key = {(r["level"], r["unit_id"], r["period"]): r for r in as_csv}
+    for unit in (org.teams[0].id, org.teams[2].id):
+        row = by_key[("team", str(unit), EARLIER.isoformat())]
+        assert (row["note"], row["red"], row["ratings"]) == ("not enough ratings to show", "", "")
+    assert by_key[("team", str(org.teams[0].id), WEEK.isoformat())]["note"] == ""
 
 
 def test_csv_export_has_the_same_rows(client, org) -> None:

@@ -17,6 +17,33 @@ def test_healthy_and_ready(client) -> None:  # type: ignore[no-untyped-def]
     assert ready.get_json()["migration"] == ready.get_json()["expected"] == migrate.head_revision()
 
 
+def test_a_maintainer_that_never_ran_or_falls_behind_makes_pulse_degraded(make_app, clock) -> None:  # type: ignore[no-untyped-def]
+    """Ratings wait, sealed, for the maintainer: /readyz says so, still 200, so the load balancer keeps
+    sending ratings while monitoring pages someone."""
+    from sqlalchemy import text
+
+    app = make_app()
+    client = app.test_client()
+    assert client.get("/readyz").get_json()["status"] == "ok"
+    with app.extensions["pulse"].engine.begin() as connection:
+        connection.execute(text("DELETE FROM inbox_epoch"))
+    never = client.get("/readyz")
+    assert never.status_code == 200
+    assert (never.get_json()["status"], never.get_json()["mixer"]) == ("degraded", "never ran")
+
+    from tests.conftest import open_inbox
+    from tests.factories import make_org, rating_body
+
+    open_inbox(app)
+    with app.extensions["pulse"].session_factory() as session:
+        org = make_org(session)
+        assert client.post("/api/v1/ratings", json=rating_body(org.team.join_code)).status_code == 201
+    assert client.get("/readyz").get_json()["status"] == "ok", "a rating waits a while as a matter of course"
+    clock.advance(minutes=3 * app.extensions["pulse"].settings.mix_minutes + 2)
+    behind = client.get("/readyz").get_json()
+    assert (behind["status"], behind["mixer"]) == ("degraded", "behind")
+
+
 def test_a_database_behind_the_code_is_not_ready(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = make_engine(url)

@@ -1,5 +1,5 @@
 """POST /api/v1/kiosk-ratings: a shared ward tablet counts each tap as one person, waits between taps, and
-takes at most the team's headcount in a shift band (PRIVACY.md section 1)."""
+takes at most the team's headcount in a shift band (docs/anonymity.md A6)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import secrets
 import pytest
 from sqlalchemy import func, select
 
-from pulse.models import KioskReceipt, RatingKey
-from pulse.services.keys import purge_expired
-from pulse.services.kiosk import KioskNotAllowed
+from pulse.models import RatingKey, ShiftCounter
+from pulse.services.rating.keys import purge_expired
+from pulse.services.rating.kiosk import KioskNotAllowed
 from tests.api.test_ratings import assert_problem, team_week, total_ratings
 from tests.conftest import LONDON, FakeClock
-from tests.factories import enable_kiosk, make_org, rating_body
+from tests.factories import enable_kiosk, make_org, mix_for, rating_body
 
 URL = "/api/v1/kiosk-ratings"
 COOLDOWN = 10  # the default PULSE_KIOSK_COOLDOWN_SECONDS
@@ -117,12 +117,12 @@ def test_the_kiosk_count_is_destroyed_with_the_shift_key(client, session, clock:
     org = make_org(session)
     token = enable_kiosk(session, org.team)
     assert client.post(URL, json=tap(token)).status_code == 201
-    session.rollback()
-    assert session.scalar(select(func.count()).select_from(KioskReceipt)) == 1
+    mix_for(session)
+    assert session.scalar(select(func.count()).select_from(ShiftCounter)) == 1
     later = dt.datetime(2026, 11, 26, 12, 0, tzinfo=LONDON)
     purge_expired(session, later, LONDON, dt.timedelta(hours=2))
     session.commit()
-    assert session.scalar(select(func.count()).select_from(KioskReceipt)) == 0
+    assert session.scalar(select(func.count()).select_from(ShiftCounter)) == 0
     assert session.scalar(select(func.count()).select_from(RatingKey)) == 0
     assert team_week(session, org.team.id) == (0, 0, 1, 1), "the tallies stay"
 
@@ -138,4 +138,22 @@ def test_malformed_kiosk_taps_are_422_naming_the_field(client, session) -> None:
     }
     for field, body in cases.items():
         assert_problem(client.post(URL, json=body), 422, field)
+    assert total_ratings(session) == 0
+
+
+def test_a_verified_organisation_has_no_shared_tablets(client, session) -> None:
+    """A tablet cannot tell people apart, so once rating is verified a kiosk can neither be switched on nor
+    take a tap, and both say why (docs/anonymity.md A8)."""
+    from pulse.models import RatingMode
+    from pulse.services.organisation import set_rating_mode
+
+    org = make_org(session)
+    token = enable_kiosk(session, org.team)
+    set_rating_mode(session, RatingMode.VERIFIED)
+    session.commit()
+    refused = assert_problem(client.post(URL, json=tap(token)), 403)
+    assert refused["type"] == "urn:pulse:problem:kiosk-not-verified"
+    assert "own phone" in refused["detail"]
+    with pytest.raises(KioskNotAllowed, match="verified"):
+        enable_kiosk(session, org.teams[1])
     assert total_ratings(session) == 0

@@ -85,7 +85,7 @@ def test_with_the_setting_off_no_limit_applies_and_the_limiter_never_runs(
     monkeypatch.setattr(rate_limits, "rating_limit_key", must_not_run)
     app = make_app(rating_rate_limit=setting)
     client = app.test_client()
-    org = make_org(session)
+    org = make_org(session, headcount=50)  # room for 30 ratings in one shift
     for _ in range(30):
         response = client.post(RATINGS, json=rating_body(org.team.join_code))
         assert response.status_code == 201
@@ -95,7 +95,7 @@ def test_with_the_setting_off_no_limit_applies_and_the_limiter_never_runs(
 def test_the_same_requests_are_limited_with_the_setting_on(make_app, session) -> None:
     """The counterpart of the test above: it proves the 30 requests there would have been stopped."""
     client = make_app(rating_rate_limit="29/hour").test_client()
-    org = make_org(session)
+    org = make_org(session, headcount=50)  # room for 30 ratings in one shift
     statuses = [client.post(RATINGS, json=rating_body(org.team.join_code)).status_code for _ in range(30)]
     assert statuses == [201] * 29 + [429]
 

@@ -9,20 +9,20 @@ from sqlalchemy.orm import Session
 
 from pulse.models import RequestReceipt, TeamWeekReasonTally
 from tests.api.test_ratings import WEEK, assert_problem, team_week
-from tests.conftest import FakeClock
-from tests.factories import Org, make_org, rating_body
+from tests.conftest import LONDON, FakeClock
+from tests.factories import Org, make_org, mix_for, rating_body
 
 URL = "/api/v1/ratings/reasons"
 
 
 def reason_counts(session: Session, team_id: int) -> dict[int, int]:
-    session.rollback()
+    mix_for(session)
     rows = session.scalars(
         select(TeamWeekReasonTally).where(
             TeamWeekReasonTally.team_id == team_id, TeamWeekReasonTally.week_start == WEEK
         )
     )
-    return {row.tag_id: row.ratings for row in rows}
+    return {row.tag_id: row.ratings for row in rows if row.ratings}
 
 
 def rate(client, org: Org, colour: str = "red", **extra: object) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -61,15 +61,30 @@ def test_reasons_sent_with_the_rating_cannot_be_added_again(client, session) -> 
     assert reason_counts(session, org.team.id) == {org.tags[0].id: 1}
 
 
-def test_the_request_receipt_records_only_that_reasons_were_added(client, session) -> None:
+def test_the_request_receipt_is_sealed_and_only_its_device_reads_that_reasons_were_added(
+    client, session, app
+) -> None:
     org = make_org(session)
     rating = rate(client, org)
+    session.rollback()
+    [before] = session.scalars(select(RequestReceipt.sealed)).all()
     client.post(URL, json=follow_up(rating, [org.tags[0].id]))
     session.rollback()
-    receipts = session.scalars(select(RequestReceipt)).all()
-    assert [r.reasons_added for r in receipts] == [True]
+    [after] = session.scalars(select(RequestReceipt.sealed)).all()
     columns = set(RequestReceipt.__table__.columns.keys())
-    assert columns == {"digest", "key_id", "shift_date", "band_id", "reasons_added"}, "no team, no time"
+    assert columns == {"digest", "key_id", "sealed"}, "no team, no shift, no time in the clear"
+    assert after != before and len(after) == len(before), "resealed, and the same length"
+
+    from pulse.services.rating import KeyCache, derive_pepper
+    from pulse.services.rating.lookup import find_receipt, request_keys
+
+    rt = app.extensions["pulse"]
+    keys = request_keys(session, KeyCache(derive_pepper(rt.settings.secret_key)), rt.now(), LONDON)
+    found = find_receipt(session, keys, str(rating["device_secret"]), str(rating["idempotency_key"]))
+    assert found is not None and found.payload.reasons_added and found.payload.team_id == org.team.id
+    assert (
+        find_receipt(session, keys, "another-device-secret-xxxxxxxxx", str(rating["idempotency_key"])) is None
+    )
 
 
 def test_reasons_need_the_device_and_key_of_a_counted_rating(client, session) -> None:

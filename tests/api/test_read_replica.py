@@ -21,8 +21,8 @@ from pulse.db import make_engine, make_session_factory
 from pulse.models import Level, PublishedCell, PublishedWeek, TeamWeekTally
 from pulse.runtime import db_session, published_session
 from pulse.services.publication import publish_due
-from tests.conftest import LONDON, POSTGRES_URL, FakeClock, throwaway_postgres
-from tests.factories import Org, add_week, make_org, rating_body
+from tests.conftest import LONDON, POSTGRES_URL, FakeClock, open_inbox, throwaway_postgres
+from tests.factories import Org, add_week, make_org, mix, rating_body
 
 WEEK = dt.date(2026, 11, 9)  # closed by the test clock's Wednesday 18 November
 PRIMARY_FIGURES = {0: (2, 3, 5, 10), 1: (1, 5, 9, 15), 2: (1, 2, 6, 9)}
@@ -81,6 +81,7 @@ def app_with_replica(
     clean_db: Engine, database_url: str, replica_url: str, clock: FakeClock
 ) -> Iterator[Flask]:
     app = replica_app(database_url, replica_url, clock)
+    open_inbox(app)
     yield app
     dispose(app)
 
@@ -169,6 +170,7 @@ def test_ratings_are_written_to_the_primary(
     client = app_with_replica.test_client()
     response = client.post("/api/v1/ratings", json=rating_body(team.join_code, "amber"))
     assert response.status_code == 201, response.get_json()
+    mix(app_with_replica)
     primary.rollback()
     assert primary.scalar(select(func.sum(TeamWeekTally.amber))) == 1
     assert count(replica, TeamWeekTally) == 0

@@ -62,3 +62,19 @@ def test_shift_bands_and_reason_tags(client, session) -> None:
     ]
     tags = client.get("/api/v1/reason-tags").get_json()
     assert [t["label"] for t in tags] == ["Staffing levels", "Teamwork"]
+
+
+def test_in_verified_mode_a_teams_headcount_is_its_roster_size(client, session) -> None:
+    from tests.factories_roster import put_on_team, staff, verified
+
+    org = make_org(session)  # typed headcount 20
+    put_on_team(session, org.teams[0], *staff(7))
+    put_on_team(session, org.teams[1], *staff(2))
+    verified(session)
+    team = client.get(f"/api/v1/teams/{org.teams[0].id}").get_json()
+    assert team["headcount"] == 7
+    teams = client.get("/api/v1/teams").get_json()
+    assert [t["headcount"] for t in teams] == [7, 2]
+    department = client.get(f"/api/v1/departments/{org.department.id}").get_json()
+    assert [t["headcount"] for t in department["teams"]] == [7, 2]
+    assert client.get("/api/v1/departments").get_json()[0] == department

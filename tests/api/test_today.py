@@ -3,17 +3,21 @@ hides what must be hidden around those steps."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 from tests.conftest import LONDON, FakeClock
-from tests.factories import add_week, make_org, rating_body
+from tests.factories import add_week, make_org, mix, rating_body
 
 K = 5  # the test app's minimum group size
 
 
 def rate(client, code: str, n: int, colour: str = "green") -> None:  # type: ignore[no-untyped-def]
+    """`n` ratings, then a mix: "today so far" moves once the mixer has added them to the tallies."""
     for _ in range(n):
         assert client.post("/api/v1/ratings", json=rating_body(code, colour)).status_code == 201
+    mix(client.application)
 
 
 def today(client):  # type: ignore[no-untyped-def]
@@ -71,3 +75,66 @@ def test_publication_hides_the_tail_after_the_last_step(client, session, clock: 
     env = {"PULSE_DATABASE_URL": str(session.get_bind().url.render_as_string(hide_password=False))}
     result = CliRunner().invoke(cli, ["audit"], env=env)
     assert result.exit_code == 0, result.output
+
+
+def chains(rows: list[dict]) -> dict[tuple, list[int]]:
+    """The export's "today" steps: each shift's running counts, in order."""
+    found: dict[tuple, list[int]] = {}
+    for row in rows:
+        if row["table"] == "today":
+            found.setdefault((row["period"], row["unit_id"]), []).append(row["ratings"])
+    return found
+
+
+def smallest_group(steps: list[int]) -> int:
+    """The smallest group the steps show: the first step, or the difference between two in a row."""
+    return min(b - a for a, b in zip([0, *steps], steps, strict=False))
+
+
+def test_raising_k_leaves_no_step_below_the_k_it_is_shown_under(client, session, clock: FakeClock) -> None:
+    """Steps taken under k = 5 stay out of what is shown once k is 10: the live figure, the export, and the
+    published week (labelled with k = 10), from which no group of fewer than 10 may be worked out."""
+    from pulse.models import PublishedWeek
+    from pulse.services.organisation import set_minimum_group_size
+
+    org = make_org(session, headcount=30)  # room for 23 ratings in one shift
+    code = org.team.join_code
+    rate(client, code, K)
+    assert today(client)["ratings"] == K
+    rate(client, code, K)
+    assert today(client)["ratings"] == 2 * K  # two steps of 5, taken while k was 5
+    set_minimum_group_size(session, 2 * K)
+    session.commit()
+
+    live = today(client)
+    assert live["ratings"] is None or live["ratings"] >= 2 * K
+    steps = chains(client.get("/api/v1/figures/export.json").get_json())
+    assert steps and all(smallest_group(s) >= 2 * K for s in steps.values()), steps
+
+    rate(client, code, 2 * K, "red")
+    assert today(client)["ratings"] == 4 * K  # a step of 10 under the new k
+    rate(client, code, 3)  # and a tail of 3
+
+    clock.set(dt.datetime(2026, 11, 24, 12, 0, tzinfo=LONDON))  # the next Tuesday: the week has closed
+    rows = client.get("/api/v1/figures/export.json").get_json()
+    k = session.query(PublishedWeek.k).filter_by(week_start=dt.date(2026, 11, 16)).scalar()
+    assert k == 2 * K
+    shown = chains(rows)
+    assert shown == {("2026-11-18", org.bands["Early"].id): [2 * K, 4 * K]}
+    for (period, band), steps_shown in shown.items():
+        assert smallest_group(steps_shown) >= k, (period, steps_shown)
+        shift = next(
+            r
+            for r in rows
+            if r["table"] == "figures"
+            and r["level"] == "shift"
+            and (r["period"], r["unit_id"]) == (period, band)
+        )
+        if shift["ratings"] is not None:
+            assert shift["ratings"] == steps_shown[-1] or shift["ratings"] - steps_shown[-1] >= k
+    as_csv = csv.DictReader(io.StringIO(client.get("/api/v1/figures/export.csv").get_data(as_text=True)))
+    assert [r for r in as_csv if r["table"] == "today"] == [
+        {key: "" if value is None else str(value) for key, value in r.items()}
+        for r in rows
+        if r["table"] == "today"
+    ]

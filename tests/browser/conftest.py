@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.serving import make_server
 
 from pulse import create_app
+from tests.conftest import open_inbox
 
 if TYPE_CHECKING:
     from tests.conftest import FakeClock
@@ -32,6 +33,7 @@ HOST_RULES = f"--host-resolver-rules=MAP {PUBLIC_LOOKING_HOST} 127.0.0.1"
 
 VIEWPORTS: dict[str, dict[str, Any]] = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "laptop": {"viewport": {"width": 1366, "height": 768}},  # the commonest laptop screen
     "phone": {
         "viewport": {
             "width": 360,
@@ -63,10 +65,22 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def live_server(clean_db: Engine, database_url: str, clock: FakeClock) -> Iterator[str]:
-    """Pulse with the dashboard mounted, served on 127.0.0.1 (a free port) by a threaded werkzeug server."""
-    app = create_app({"database_url": database_url, "env": "test", "now": clock, "min_group_size": 5})
+def live_server(clean_db: Engine, database_url: str, clock: FakeClock, tmp_path: Path) -> Iterator[str]:
+    """Pulse with the dashboard mounted, served on 127.0.0.1 (a free port) by a threaded werkzeug server.
+
+    It shares its data folder (the mixer's keys) with the `app` fixture of the same test, so that a test's
+    `session` can mix what the page rated."""
+    # The browser reaches it as 127.0.0.1 and as PUBLIC_LOOKING_HOST: both are trusted hosts.
+    settings = {
+        "env": "test",
+        "now": clock,
+        "min_group_size": 5,
+        "trusted_hosts": f"127.0.0.1,{PUBLIC_LOOKING_HOST}",
+        "data_dir": tmp_path / "pulse-data",
+    }
+    app = create_app({"database_url": database_url, **settings})
     app.config["TESTING"] = True
+    open_inbox(app)
     # Port 0: the kernel picks a free port. The socket is bound and listening once make_server returns, so
     # the server is ready without any wait; requests queue until serve_forever picks them up.
     server = make_server("127.0.0.1", 0, app, threaded=True)

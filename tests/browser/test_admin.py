@@ -58,7 +58,16 @@ def test_admin_creates_a_team_prints_its_poster_and_replaces_its_link(
     assert_no_axe_violations(page)
     page.go_back()
 
-    page.get_by_role("button", name="Replace the link").click()
+    page.get_by_role("link", name="Replace the link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Replace the rating link of Resus?")
+    expect(page.get_by_text("Every printed poster of Resus stops working at once")).to_be_visible()
+    assert_no_axe_violations(page)
+    page.get_by_role("link", name="No, keep the link").click()
+    expect(page.locator(".code").first).to_have_text(old_link)  # nothing changes without a confirmation
+    assert page.request.get(f"/r/{old_code}").status == 200
+
+    page.get_by_role("link", name="Replace the link").click()
+    page.get_by_role("button", name="Yes, replace the link").click()
     expect(page.get_by_role("status")).to_contain_text("The old link and its posters no longer work")
     new_link = page.locator(".code").first.inner_text()
     assert new_link != old_link
@@ -86,3 +95,25 @@ def test_the_admin_pages_pass_axe(page: Page, admin_email: str) -> None:
         page.goto(path)
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert_no_axe_violations(page)
+
+
+def test_the_home_page_of_a_whole_trust_fits_a_few_screens(page: Page, session: Session) -> None:
+    from pulse.services.demo import seed_organisation
+
+    seed_organisation(session, seed=2017)  # the demo trust: 12 departments, 60 teams
+    accounts.create_user(session, email="ada@example.nhs.uk", name="Ada", role=Role.ADMIN, password=PASSWORD)
+    session.commit()
+    sign_in(page, "ada@example.nhs.uk")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 2500, f"the departments and teams take {height} px"
+    medicine = page.locator("details.department", has_text="Acute Medicine").first
+    expect(medicine.get_by_role("link", name="Ward 7 (Respiratory)")).to_be_hidden()
+    medicine.locator("> summary").click()
+    expect(medicine.get_by_role("link", name="Ward 7 (Respiratory)")).to_be_visible()
+    assert_no_axe_violations(page)
+    page.get_by_label("Find a team or department").fill("ward 7")
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_role("status")).to_contain_text("match \u201cward 7\u201d")
+    expect(page.get_by_role("link", name="Ward 7 (Respiratory)")).to_be_visible()
+    expect(page.get_by_role("link", name="Majors")).to_have_count(0)
+    assert_no_axe_violations(page)

@@ -62,7 +62,7 @@ def test_organisation_page(page: Page, org: Org, viewport: str, screenshot: Call
     assert hosts == {urlsplit(page.url).netloc}, "no fonts, scripts or trackers from anywhere else"
     expect(page.locator("#org-trend-summary")).to_contain_text("2026-W46")
     bars = [t for t in plotted(page, "org-trend-graph") if t["type"] == "bar"]
-    assert bars[0]["x"] == ["2026-W44", "2026-W45", "2026-W46"]
+    assert bars[0]["x"] == ["2026-10-26", "2026-11-02", "2026-11-09"], "each week at its Monday"
     if viewport == "phone":
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, "nothing spills sideways at phone width"
@@ -80,7 +80,7 @@ def test_a_hidden_team_week_is_a_gap_not_a_zero(
     green = next(t for t in traces if t["name"] == "Good shift")
     assert green["y"][0] is None and green["y"][1] is not None
     gap = next(t for t in traces if t["name"] == "Not enough ratings to show")
-    assert gap["x"] == ["2026-W44"]
+    assert gap["x"] == ["2026-10-26"]
     screenshot("team-hidden-week")
     assert_no_axe_violations(page)
 
@@ -100,10 +100,11 @@ def test_department_heatmap_leaves_hidden_cells_blank(page: Page, org: Org) -> N
 def test_a_deep_link_restores_the_range(page: Page, org: Org) -> None:
     page.goto(f"/dashboard/department/{org.department.id}?weeks=all")
     wait_for_charts(page, "department")
-    expect(page.locator("[aria-current=page]")).to_have_text("All weeks")
-    page.get_by_role("link", name="12 weeks").click()
+    weeks = page.get_by_role("navigation", name="Weeks shown")
+    expect(weeks.locator("[aria-current=page]")).to_have_text("All weeks")
+    weeks.get_by_role("link", name="12 weeks").click()
     expect(page).to_have_url(f"{page.url.split('?')[0]}?weeks=12")
-    expect(page.locator("[aria-current=page]")).to_have_text("12 weeks")
+    expect(weeks.locator("[aria-current=page]")).to_have_text("12 weeks")
     wait_for_charts(page, "department")
 
 

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Error, Page, expect
 from sqlalchemy.orm import Session
 
-from pulse.services.actions import record_action
+from pulse.services.followup import record_action
 from pulse.services.publication import publish_due
 from tests.browser.conftest import assert_no_axe_violations
 from tests.browser.test_dashboard import plotted
@@ -76,12 +76,12 @@ def test_a_department_chart_reads_its_signal_and_marks_the_action(
     assert icon.evaluate("img => img.naturalWidth") > 0, "the icon is served from the assets"
 
     traces = {t["name"]: t for t in plotted(page, "dept-spc-graph")}
-    assert traces["Special cause of concern"]["x"][0] == "2026-W40"
-    assert traces["You said, we did: a change made"]["x"] == ["2026-W44"]
+    assert traces["Special cause of concern"]["x"][0] == "2026-09-28"  # 2026-W40, at its Monday
+    assert traces["You said, we did: a change made"]["x"] == ["2026-10-26"]
     dotted = page.evaluate(
         "() => document.querySelector('#dept-spc-graph .js-plotly-plot').layout.shapes.map(s => s.x0)"
     )
-    assert dotted == ["2026-W44"]
+    assert dotted == ["2026-10-26"]
 
     item = page.locator("#dept-actions-list li")
     expect(item).to_have_count(1)

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from pulse.services import structure
-from pulse.services.kiosk import disable_kiosk
+from pulse.services.rating.kiosk import disable_kiosk
 from tests.browser.conftest import assert_no_axe_violations
 from tests.browser.test_rating_page import tally
 from tests.conftest import FakeClock
@@ -165,21 +165,34 @@ def test_the_cap_stops_the_tablet_for_the_shift(page: Page, session: Session, cl
     check_axe(page)
 
 
-def test_support_links_show_after_a_tough_shift_until_the_reset(page: Page, session: Session) -> None:
+def test_the_shared_screen_looks_the_same_whatever_the_last_person_tapped(
+    page: Page, session: Session, clock: FakeClock, screenshot: Callable[[str], Path]
+) -> None:
     structure.add_support_link(session, "Staff wellbeing service", "https://wellbeing.example.org/")
+    structure.add_support_link(session, "Samaritans: call 116 123", "tel:116123", "Free, any time.")
     session.commit()
     open_kiosk(page, session)
-    page.get_by_role("button", name="Tough shift").click()
-    expect(page.get_by_text(THANKS)).to_be_visible()
-    expect(page.get_by_role("heading", name="Support if you need it")).to_be_visible()
-    support = page.get_by_text("Staff wellbeing service")
-    expect(support).to_be_visible()
-    # Not a link: a support site left open on a shared tablet would tell the next person about this tap.
+    # Where to find support is on the screen all the time, for everyone: never only after a tough rating.
+    support = page.locator("#support")
+    expect(support.get_by_role("heading", name="Support if you need it")).to_be_visible()
+    expect(support).to_contain_text("Staff wellbeing service: wellbeing.example.org")
+    expect(support.get_by_text("Samaritans: call 116 123", exact=True)).to_be_visible()
+    expect(support).not_to_contain_text("116123")
+    # Not links: a support site left open on a shared tablet would tell the next person about a tap.
     expect(page.get_by_role("link", name="Staff wellbeing service")).to_have_count(0)
-    check_axe(page)  # the thank-you with support links
-    page.clock.run_for(RESET * 1000)
-    expect(support).to_be_hidden()
-    expect(page.get_by_role("heading", name="How was your shift?")).to_be_focused()
+    before = page.locator("main").inner_text()
+
+    seen = {}
+    for colour in COLOURS:
+        page.get_by_role("button", name=colour).click()
+        expect(page.get_by_text(THANKS)).to_be_visible()
+        seen[colour] = (page.locator("main").inner_text(), page.locator("main").screenshot())
+        next_person(page, clock)
+        expect_all(page, enabled=True)
+        assert page.locator("main").inner_text() == before, "reset: as it was before anyone tapped"
+    assert seen["Tough shift"][0] == seen["Good shift"][0] == seen["OK shift"][0]
+    assert seen["Tough shift"][1] == seen["Good shift"][1], "not a pixel tells a tough rating from a good one"
+    check_axe(page)
 
 
 def test_a_switched_off_tablet_and_an_offline_one_say_so(page: Page, session: Session) -> None:

@@ -4,6 +4,7 @@ follow a tough shift only, axe-core finds nothing in any state, and the first lo
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 from pulse.models import TeamWeekReasonTally, TeamWeekTally
 from pulse.services import structure
 from tests.browser.conftest import assert_no_axe_violations
-from tests.factories import Org, make_org
+from tests.conftest import FakeClock
+from tests.factories import Org, make_org, mix_for
 
 THANKS = "Thank you. Your rating has been counted."
 ALREADY = "You've already rated this shift. Thank you."
@@ -58,17 +60,17 @@ def org(session: Session) -> Org:
 
 def tally(session: Session, org: Org) -> tuple[int, int, int, int]:
     """The team's counts this week as (red, amber, green, contributors); zeros before the first rating."""
-    session.rollback()  # end the read snapshot, so the live server's writes are seen
+    mix_for(session)  # the live server's ratings, mixed into the tallies
     row = session.scalar(select(TeamWeekTally).where(TeamWeekTally.team_id == org.team.id))
     return (row.red, row.amber, row.green, row.contributors) if row else (0, 0, 0, 0)
 
 
 def reason_tally(session: Session, org: Org) -> dict[str, int]:
-    """The team's reason counts this week by label; a tag nobody named has no row."""
-    session.rollback()
+    """The team's reason counts this week by label; a tag nobody named has none."""
+    mix_for(session)
     rows = session.scalars(select(TeamWeekReasonTally).where(TeamWeekReasonTally.team_id == org.team.id))
     labels = {tag.id: tag.label for tag in org.tags}
-    return {labels[row.tag_id]: row.ratings for row in rows}
+    return {labels[row.tag_id]: row.ratings for row in rows if row.ratings}
 
 
 def test_one_tap_counts_once_and_a_second_is_refused_kindly(
@@ -98,6 +100,38 @@ def test_one_tap_counts_once_and_a_second_is_refused_kindly(
     expect(page.get_by_text(SUPPORT)).to_be_hidden()
     assert tally(session, org) == (0, 0, 1, 1)
     assert page.evaluate("localStorage.getItem('pulse.device-secret')") == secret
+
+
+def test_the_page_says_which_shift_was_counted_and_knows_it_again_before_a_tap(
+    page: Page, org: Org, session: Session, clock: FakeClock, screenshot: Callable[[str], Path]
+) -> None:
+    page.clock.install(time=clock())  # the phone's clock agrees with the server's
+    page.goto(f"/r/{org.team.join_code}")
+    page.get_by_role("button", name="OK shift").click()
+    expect(page.get_by_text(THANKS)).to_be_visible()
+    expect(page.get_by_text("It counts for the Early shift of Wednesday 18 November.")).to_be_visible()
+    stored = page.evaluate("localStorage.getItem('pulse.rated')")
+    assert "amber" not in stored and org.team.join_code not in stored, "the shift only: no colour, no team"
+
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.reload()
+    expect(page.get_by_role("heading", name=ALREADY)).to_be_visible()
+    expect(
+        page.get_by_text("Your rating for the Early shift of Wednesday 18 November has been counted.")
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="Good shift")).to_be_hidden()
+    assert posts == [], "known before any tap: nothing was sent"
+    screenshot("already-rated")
+    assert_no_axe_violations(page)
+
+    clock.set(dt.datetime(2026, 11, 18, 19, 0))  # the Late shift, the Early closed: a new rating is welcome
+    page.clock.set_system_time(clock())
+    page.reload()
+    expect(page.get_by_role("button", name="Good shift")).to_be_visible()
+    page.get_by_role("button", name="Good shift").click()
+    expect(page.get_by_text("It counts for the Late shift of Wednesday 18 November.")).to_be_visible()
+    assert tally(session, org) == (0, 1, 1, 1)
 
 
 def test_a_tough_shift_gets_a_supportive_line(page: Page, org: Org, session: Session) -> None:

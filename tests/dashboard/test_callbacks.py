@@ -6,7 +6,7 @@ import importlib
 
 import plotly.graph_objects as go
 
-from dashboard import data
+from dashboard import data, search
 
 
 def page(name: str):  # type: ignore[no-untyped-def]
@@ -14,59 +14,79 @@ def page(name: str):  # type: ignore[no-untyped-def]
     return importlib.import_module(f"dashboard.pages.{name}")
 
 
-def test_organisation_charts(dash_app, seeded) -> None:
+def walk(component):  # type: ignore[no-untyped-def]
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and hasattr(child, "to_plotly_json"):
+            yield from walk(child)
+
+
+def find(layout, component_id: str):  # type: ignore[no-untyped-def]
+    return next(c for c in walk(layout) if getattr(c, "id", None) == component_id)
+
+
+def test_the_organisation_page_arrives_with_its_charts(dash_app, seeded) -> None:
     with dash_app.test_request_context():
-        out = page("organisation").update_organisation_charts("12")
-    trend = out[1]
-    assert all(isinstance(f, go.Figure) for f in out[:5])
-    assert list(next(t for t in trend.data if t.type == "bar").x) == ["2026-W44", "2026-W45", "2026-W46"]
-    assert "2026-W46" in out[5] and "net score" in out[5]
-    assert out[10].startswith("Today's figure appears once enough people have rated")
+        layout = page("organisation").layout(weeks="12")
+    graphs = [c for c in walk(layout) if type(c).__name__ == "Graph"]
+    assert len(graphs) == 6 and all(go.Figure(g.figure) for g in graphs), "each figure valid for plotly"
+    trend = go.Figure(find(layout, "org-trend-graph").figure)
+    assert list(next(t for t in trend.data if t.type == "bar").x) == [
+        "2026-10-26",
+        "2026-11-02",
+        "2026-11-09",
+    ]
+    assert list(trend.layout.xaxis.ticktext)[-1] == "w/c<br>9 Nov", "weeks are labelled as people name them"
+    week = find(layout, "org-week-summary").children
+    assert "w/c 9 Nov 2026 (2026-W46)" in week and "net score" in week
+    assert find(layout, "org-today").children.startswith(
+        "Today's figure appears once enough people have rated"
+    )
 
 
-def test_department_charts_show_hidden_team_weeks_as_gaps(dash_app, seeded) -> None:
+def test_department_page_shows_hidden_team_weeks_as_hatched_gaps(dash_app, seeded) -> None:
     with dash_app.test_request_context():
-        out = page("department").update_department_charts("12", seeded.department.id)
-    heatmap, notice = out[1].data[0], out[-1]
-    row = list(heatmap.y).index("Team 1")
-    assert heatmap.z[row][0] is None, "3 people in the first week: a gap, not a zero"
-    assert heatmap.z[row][1] is not None
-    assert notice == ""
+        layout = page("department").layout(department_id=str(seeded.department.id), weeks="12")
+    heatmap = go.Figure(find(layout, "dept-teams-graph").figure)
+    cells = heatmap.data[0]
+    row = list(cells.y).index("Team 1")
+    assert cells.z[row][0] is None, "3 people in the first week: a gap, not a zero"
+    assert cells.z[row][1] is not None
+    assert "not shown: too few ratings" in cells.hovertext[row][0]
+    hatched = {(image.x, image.y) for image in heatmap.layout.images}
+    assert ("2026-10-26", "Team 1") in hatched and ("2026-11-02", "Team 1") not in hatched
 
 
-def test_team_chart_explains_hidden_weeks(dash_app, seeded) -> None:
+def test_team_page_explains_hidden_weeks(dash_app, seeded) -> None:
     with dash_app.test_request_context():
-        notice = page("team").update_team_chart("12", seeded.teams[0].id)[-1]
+        layout = page("team").layout(team_id=str(seeded.teams[0].id), weeks="12")
+    notice = find(layout, "team-notice").children
     assert "not shown separately, to protect anonymity" in notice
     assert "1 of these 3 weeks" in notice
 
 
 def test_unknown_units_are_explained(dash_app, seeded) -> None:
     with dash_app.test_request_context():
-        assert "no department at this address" in page("department").update_department_charts("12", 999)[-1]
-        assert "no team at this address" in page("team").update_team_chart("12", 999)[-1]
+        assert (
+            "no department at this address" in find(page("department").layout("999"), "dept-notice").children
+        )
+        assert "no team at this address" in find(page("team").layout("999"), "team-notice").children
 
 
 def test_ranges_are_deep_links_and_the_current_one_says_so(dash_app, seeded) -> None:
     with dash_app.test_request_context():
         layout = page("department").layout(department_id=str(seeded.department.id), weeks="52")
-    links = [c for c in _walk(layout) if type(c).__name__ == "A"]
+    range_nav = next(c for c in walk(layout) if getattr(c, "className", None) == "range")
+    links = [c for c in walk(range_nav) if type(c).__name__ == "Link"]
     assert [a.href for a in links] == [
-        f"/dashboard/department/{seeded.department.id}?weeks={w}" for w in ("12", "26", "52", "all")
+        f"/dashboard/department/{seeded.department.id}?weeks={w}" for w in ("12", "26", "all")
     ]
-    current = [a for a in links if getattr(a, "aria-current", None) == "page"]
+    current = [c for c in walk(range_nav) if getattr(c, "aria-current", None) == "page"]
     assert [a.children for a in current] == ["52 weeks"]
 
 
-def _walk(component):  # type: ignore[no-untyped-def]
-    yield component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, list) else [children]:
-        if child is not None and hasattr(child, "children"):
-            yield from _walk(child)
-
-
-def test_search_goes_to_the_unit_or_explains(dash_app, seeded) -> None:
+def test_search_goes_to_the_unit_or_lists_the_matches(dash_app, seeded) -> None:
     client = dash_app.test_client()
     assert client.get("/dashboard/go?to=Emergency+Department+/+Team+2").location.endswith(
         f"/dashboard/team/{seeded.teams[1].id}"
@@ -74,7 +94,37 @@ def test_search_goes_to_the_unit_or_explains(dash_app, seeded) -> None:
     assert client.get("/dashboard/go?to=emergency%20department").location.endswith(
         f"/dashboard/department/{seeded.department.id}"
     )
-    assert "notfound=ward%2099" in client.get("/dashboard/go?to=Ward 99").location
+    assert client.get("/dashboard/go?to=team").location.endswith("/dashboard/search?to=team"), "3 teams"
+    assert client.get("/dashboard/go?to=Ward 99").location.endswith("/dashboard/search?to=Ward%2099")
+    with dash_app.test_request_context():
+        listed = page("search").layout(to="team")
+    assert "3 names match" in find(listed, "search-page").children[0].children
+    links = [c for c in walk(listed) if type(c).__name__ == "Link"]
+    assert [link.href for link in links] == [f"/dashboard/team/{t.id}" for t in seeded.teams]
+
+
+UNITS = [
+    {"id": 1, "name": "Acute Medicine", "teams": [{"id": 1, "name": "Ward 1"}, {"id": 2, "name": "Ward 10"}]},
+    {
+        "id": 2,
+        "name": "Emergency Department",
+        "teams": [{"id": 3, "name": "Paediatric ED"}, {"id": 4, "name": "ED Reception"}],
+    },
+]
+
+
+def test_search_matches_any_part_of_a_name_best_first() -> None:
+    assert [t.name for t in search.matches(UNITS, "ward")] == ["Ward 1", "Ward 10"]
+    assert search.destination(UNITS, "ward") is None, "two wards: list them"
+    assert search.destination(UNITS, "Ward 1") == "/dashboard/team/1", "the exact name goes straight there"
+    assert search.destination(UNITS, "reception") == "/dashboard/team/4", "the only name holding it"
+    assert [t.name for t in search.matches(UNITS, "ED")] == [
+        "ED Reception",
+        "Paediatric ED",
+        "Acute Medicine",  # "ed" inside "Medicine": any part of a name, but last
+    ]
+    assert [t.name for t in search.matches(UNITS, "emergency ward")] == []
+    assert [t.name for t in search.suggestions(UNITS, "paediatrik ed")] == ["Paediatric ED"]
 
 
 def test_dashboard_shows_nothing_the_export_does_not_contain(dash_app, seeded) -> None:

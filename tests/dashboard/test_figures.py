@@ -2,39 +2,45 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
+import plotly.graph_objects as go
 import pytest
 
-from dashboard import figures
+from dashboard import chart_style, figures, heatmaps, summaries
 from pulse.published import describe_figures
 
 
 def week(iso: str, red: int | None, amber: int | None, green: int | None, n: int | None = None) -> dict:
-    return {"iso_week": iso, "week_start": iso, **describe_figures(red, amber, green, n)}
+    monday = dt.date.fromisocalendar(int(iso[:4]), int(iso[6:]), 1)
+    return {"iso_week": iso, "week_start": monday, **describe_figures(red, amber, green, n)}
 
 
 SERIES = [week("2026-W44", 2, 4, 14, 20), week("2026-W45", None, None, None), week("2026-W46", 5, 5, 10, 18)]
 
 
 def test_wilson_interval_matches_the_published_formula() -> None:
-    assert figures.wilson_interval(5, 10) == (23.7, 76.3)
-    assert figures.wilson_interval(0, 20) == (0.0, 16.1)
-    assert figures.wilson_interval(0, 0) == (0.0, 100.0)
+    assert summaries.wilson_interval(5, 10) == (23.7, 76.3)
+    assert summaries.wilson_interval(0, 20) == (0.0, 16.1)
+    assert summaries.wilson_interval(0, 0) == (0.0, 100.0)
 
 
 def test_trend_leaves_hidden_weeks_as_gaps_never_zeros() -> None:
-    fig = figures.trend_figure(SERIES, "t")
+    fig = go.Figure(figures.trend_figure(SERIES, "t"))
     bars = [t for t in fig.data if t.type == "bar"]
     assert [b.y[1] for b in bars] == [None, None, None]
     net = next(t for t in fig.data if t.name.startswith("Net score"))
     assert net.y[1] is None and net.connectgaps is False
     marker = next(t for t in fig.data if t.name == "Not enough ratings to show")
-    assert list(marker.x) == ["2026-W45"]
+    assert list(marker.x) == ["2026-11-02"]
+    assert list(marker.customdata) == ["w/c 2 Nov 2026 (2026-W45)"], (
+        "the hover names the week and its ISO week"
+    )
 
 
 def test_colour_is_never_the_only_signal() -> None:
-    fig = figures.trend_figure(SERIES, "t")
+    fig = go.Figure(figures.trend_figure(SERIES, "t"))
     bars = [t for t in fig.data if t.type == "bar"]
     assert [b.name for b in bars] == ["Good shift", "OK shift", "Tough shift"]
     assert len({b.marker.pattern.shape for b in bars}) == 3, "each colour has its own pattern"
@@ -95,36 +101,97 @@ def test_a_traffic_light_palette_fails_the_same_check() -> None:
 
 
 def test_summary_reads_the_latest_shown_week_and_counts_hidden_ones() -> None:
-    text = figures.trend_summary(SERIES, "Ward 7")
-    assert "2026-W46: 50% good, 25% OK, 25% tough; net score +25 from 20 ratings by 18 people" in text
+    text = summaries.trend_summary(SERIES, "Ward 7")
+    assert (
+        "w/c 9 Nov 2026 (2026-W46): 50% good, 25% OK, 25% tough; net score +25 from 20 ratings by 18 people"
+        in text
+    )
     assert "1 of 3 weeks have not enough ratings to show" in text
     assert "Small numbers" in text
 
 
 def test_summary_when_nothing_is_shown() -> None:
-    text = figures.trend_summary([week("2026-W45", None, None, None)], "Ward 7")
+    text = summaries.trend_summary([week("2026-W45", None, None, None)], "Ward 7")
     assert "not shown separately, to protect anonymity" in text
 
 
-def test_heatmap_blank_for_hidden_cells() -> None:
+def test_heatmap_hatches_hidden_and_empty_cells_alike() -> None:
+    hidden = describe_figures(None, None, None, None)
     grid = [
-        {
-            "name": "A",
-            "weeks": {"W1": describe_figures(1, 1, 8, 10), "W2": describe_figures(None, None, None, None)},
-        }
+        {"name": "A", "weeks": {"2026-11-02": describe_figures(1, 1, 8, 10), "2026-11-09": hidden}},
+        {"name": "B", "weeks": {"2026-11-02": describe_figures(2, 1, 7, 10)}},  # nothing at all in week 2
     ]
-    fig = figures.heatmap_figure(grid, ["W1", "W2"], "t")
-    assert fig.data[0].z[0][0] == 70.0 and fig.data[0].z[0][1] is None
+    fig = go.Figure(heatmaps.heatmap_figure(grid, ["2026-11-02", "2026-11-09"], "t"))
+    cells = fig.data[0]
+    assert cells.z[0][0] == 70.0 and cells.z[0][1] is None and cells.z[1][1] is None, "gaps, never zeros"
+    assert cells.hovertext[0][1] == "A, w/c 9 Nov 2026 (2026-W46): not shown: too few ratings"
+    assert cells.hovertext[1][1] == "B, w/c 9 Nov 2026 (2026-W46): not shown: too few ratings"
+    assert cells.hoverongaps is True
+    images = {(i.x, i.y): i.source for i in fig.layout.images}
+    assert set(images) == {("2026-11-09", "A"), ("2026-11-09", "B")}, "hidden and empty look alike"
+    assert all(source == chart_style.HATCH_IMAGE for source in images.values())
+
+
+def test_week_labels_are_week_commencing_and_few_enough_to_fit() -> None:
+    weeks = [dt.date(2026, 6, 1) + dt.timedelta(weeks=n) for n in range(26)]
+    axis = chart_style.week_axis(weeks)
+    assert axis["ticktext"][-1] == "w/c<br>23 Nov" and axis["tickvals"][-1] == "2026-11-23"
+    assert len(axis["ticktext"]) <= chart_style.WEEK_TICKS
+    assert chart_style.week_label(dt.date(2026, 11, 23)) == "w/c 23 Nov"
+    assert chart_style.week_long("2026-11-23") == "w/c 23 Nov 2026 (2026-W48)"
 
 
 def test_funnel_limits_narrow_as_numbers_grow() -> None:
     overall = describe_figures(10, 30, 60, 100)
-    small = figures.funnel_limits(overall, 20, 1.96)
-    large = figures.funnel_limits(overall, 200, 1.96)
+    small = summaries.funnel_limits(overall, 20, 1.96)
+    large = summaries.funnel_limits(overall, 200, 1.96)
     assert small[0] < large[0] < 50 < large[1] < small[1]
     units = [
         {"name": "Low", **describe_figures(40, 30, 30, 100)},
         {"name": "Typical", **describe_figures(1, 3, 6, 10)},
     ]
-    summary = figures.funnel_summary(units, overall)
+    summary = summaries.funnel_summary(units, overall)
     assert "Below the funnel: Low." in summary and "None is above the funnel." in summary
+
+
+LINK = '<a href="https://evil.example/phish">Minors (click for details)</a>'
+
+
+def drawn_strings(fig) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every string in a figure that Plotly may draw as text (its HTML subset included)."""
+    found: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    walk(dict(fig))
+    return found
+
+
+def test_names_are_text_in_every_figure_never_markup() -> None:
+    """Plotly reads <a href>, <b>, <br> and entities in titles, labels, legends and hover text: every name
+    reaches it with & < > as entities, which it shows as the characters themselves (issue 14, point 4)."""
+    week_ = week("2026-W46", 2, 4, 14, 20)
+    unit = {"name": LINK, "team_id": 1, "weeks": {"2026-W46": week_}, **week_}
+    day = {"shift_date": "2026-11-09", "bands": [{"band": LINK, "band_id": 1, **week_}]}
+    reasons = [{"week_start": dt.date(2026, 11, 9), "reasons": [{"tag_id": 1, "ratings": 7}]}]
+    drawn = [
+        figures.trend_figure(SERIES, f"{LINK}: share of ratings by week"),
+        figures.week_picture_figure(week_, LINK),
+        heatmaps.daily_figure([day], LINK),
+        figures.funnel_figure([unit], week_, LINK),
+        figures.reasons_figure([(LINK, 7)], LINK),
+        heatmaps.heatmap_figure([unit], ["2026-W46"], LINK),
+        figures.reasons_over_time_figure(reasons, {1: LINK}, LINK),
+    ]
+    for fig in drawn:
+        strings = drawn_strings(fig)
+        assert not [s for s in strings if "<a" in s], "a name became markup"
+        assert any("&lt;a href=" in s for s in strings), "the name is drawn, as text"

@@ -13,8 +13,8 @@ import pytest
 
 from dashboard import spc
 from dashboard.spc_figure import ACTIONS_NAME, spc_view
+from pulse import stats
 from pulse.published import describe_figures, iso_week
-from pulse.services import stats
 
 START = dt.date(2026, 3, 2)  # a Monday, 2026-W10
 GOOD = [(2, 3, 15), (1, 4, 15), (2, 2, 16), (3, 3, 14), (2, 4, 14), (1, 3, 16), (2, 3, 15)]  # +65 or so
@@ -26,6 +26,11 @@ def week(i: int, counts: tuple[int, int, int] | None) -> dict[str, Any]:
     day = START + dt.timedelta(weeks=i)
     figures = describe_figures(*(counts or (None, None, None)), 10 if counts else None)
     return {"week_start": day, "iso_week": iso_week(day), **figures}
+
+
+def monday(number: int) -> str:
+    """The Monday of ISO week 2026-W<number>: a week's place on a chart's x axis."""
+    return dt.date.fromisocalendar(2026, number, 1).isoformat()
 
 
 def series(counts: list[tuple[int, int, int] | None]) -> list[dict[str, Any]]:
@@ -46,8 +51,8 @@ def action(i: int, summary: str = "Protected breaks on every shift.", *, rebase:
     }
 
 
-def traces(fig: go.Figure, name: str) -> list[Any]:
-    return [t for t in fig.data if t.name == name]
+def traces(fig: Any, name: str) -> list[Any]:
+    return [t for t in go.Figure(fig).data if t.name == name]
 
 
 def test_seven_weeks_below_average_read_as_a_concern_with_its_icon() -> None:
@@ -60,26 +65,26 @@ def test_seven_weeks_below_average_read_as_a_concern_with_its_icon() -> None:
 
 
 def test_points_take_the_making_data_count_colours_and_a_shape_and_name_each() -> None:
-    fig = spc_view(spc.spc_data(series(GOOD + TOUGH), None), "net_score").figure
+    fig = go.Figure(spc_view(spc.spc_data(series(GOOD + TOUGH), None), "net_score").figure)
     concern = traces(fig, "Special cause of concern")[0]
     improvement = traces(fig, "Special cause of improvement")[0]
     assert concern.marker.color == "#ED8B00" and improvement.marker.color == "#41B6E6"
-    assert list(concern.x) == [f"2026-W{n}" for n in range(17, 24)]
-    assert list(improvement.x) == [f"2026-W{n}" for n in range(10, 17)], "7 above the average"
+    assert list(concern.x) == [monday(n) for n in range(17, 24)]
+    assert list(improvement.x) == [monday(n) for n in range(10, 17)], "7 above the average"
     assert concern.marker.symbol != improvement.marker.symbol
     assert concern.customdata[0][1] == (
         "Special cause of concern (low):<br>outside the process limits<br>7 or more weeks in a row on one "
         "side of the average"
     )
     assert concern.customdata[-1] == [
-        "1 June 2026",
+        "w/c 1 Jun 2026 (2026-W23)",
         "Special cause of concern (low):<br>7 or more weeks in a row on one side of the average",
     ]
     assert "%{customdata[1]}" in concern.hovertemplate, "hover text names the classification"
 
 
 def test_common_cause_is_grey_and_the_average_solid_and_the_limits_dashed() -> None:
-    fig = spc_view(spc.spc_data(series(GOOD * 2), None), "net_score").figure
+    fig = go.Figure(spc_view(spc.spc_data(series(GOOD * 2), None), "net_score").figure)
     assert traces(fig, "Common cause variation")[0].marker.color == "#A6A6A6"
     (average,) = traces(fig, "Average")
     limits = traces(fig, "Process limits")
@@ -109,7 +114,7 @@ def test_the_share_of_tough_shifts_is_better_down() -> None:
     assert view.reading.startswith("Special cause of concern: 7 weeks above average since 20 April 2026.")
     assert "On average 20% of shifts were tough; weeks from 2% to 37%" in view.reading
     assert view.icon == ("spc/concern-high.svg", "Special cause of concern, high")
-    assert view.figure.layout.yaxis.ticksuffix == "%"
+    assert go.Figure(view.figure).layout.yaxis.ticksuffix == "%"
 
 
 def test_a_hidden_week_is_a_gap_in_the_line_and_said_in_words() -> None:
@@ -119,7 +124,7 @@ def test_a_hidden_week_is_a_gap_in_the_line_and_said_in_words() -> None:
     (line,) = traces(view.figure, "Net score")
     assert line.y[9] is None and line.connectgaps is False
     (gap,) = traces(view.figure, "Not enough ratings to show")
-    assert list(gap.x) == ["2026-W19"]
+    assert list(gap.x) == [monday(19)]
     assert "1 of the 14 weeks shown has not enough ratings to show: a gap in the line." in view.reading
 
 
@@ -131,10 +136,10 @@ def test_fewer_than_twelve_weeks_give_trial_limits() -> None:
 
 def test_an_action_is_a_dotted_line_and_a_marker_at_its_week() -> None:
     data = spc.spc_data(series(GOOD * 2), None, [action(11, "Breaks <b>protected</b>"), action(30)])
-    fig = spc_view(data, "net_score").figure
-    assert [(s.x0, s.line.dash) for s in fig.layout.shapes] == [("2026-W21", "dot")]
+    fig = go.Figure(spc_view(data, "net_score").figure)
+    assert [(s.x0, s.line.dash) for s in fig.layout.shapes] == [(monday(21), "dot")]
     (marker,) = traces(fig, ACTIONS_NAME)
-    assert list(marker.x) == ["2026-W21"], "an action after the last published week is not on the chart"
+    assert list(marker.x) == [monday(21)], "an action after the last published week is not on the chart"
     hover = marker.customdata[0]
     assert "Breaks &lt;b&gt;protected&lt;/b&gt;" in hover, "summaries are text, never markup"
     assert "In answer to: Staffing levels, Workload" in hover and "20 May 2026" in hover
@@ -146,8 +151,8 @@ def test_a_rebase_starts_new_limits_as_a_separate_step() -> None:
     view = spc_view(data, "net_score")
     averages = traces(view.figure, "Average")
     assert [list(t.x) for t in averages] == [
-        [f"2026-W{n}" for n in range(10, 17)],
-        [f"2026-W{n}" for n in range(17, 24)],
+        [monday(n) for n in range(10, 17)],
+        [monday(n) for n in range(17, 24)],
     ]
     values = [w["net_score"] for w in series(GOOD + TOUGH)]
     chart = stats.xmr_chart(values, "up", rebase_at=[7])
@@ -168,7 +173,7 @@ def test_the_limits_come_from_the_history_not_the_range_shown() -> None:
     data = spc.spc_data(history, history[2]["week_start"])
     view = spc_view(data, "net_score")
     (line,) = traces(view.figure, "Net score")
-    assert list(line.x) == [f"2026-W{n}" for n in range(12, 24)]
+    assert list(line.x) == [monday(n) for n in range(12, 24)]
     assert "The average net score is +38" in view.reading, "the average of all 14 weeks"
     assert spc.chart_rows(data, "net_score")[0]["iso_week"] == "2026-W12"
 
@@ -179,7 +184,10 @@ def test_nothing_to_chart_is_said_plainly() -> None:
     hidden = spc_view(spc.spc_data(series([None, None]), None), "pct_red")
     assert hidden.reading.startswith("None of these weeks has enough ratings to show")
     assert hidden.icon is None
-    assert hidden.figure.layout.annotations[0].text == "None of these weeks has enough ratings to show"
+    assert (
+        go.Figure(hidden.figure).layout.annotations[0].text
+        == "None of these weeks has enough ratings to show"
+    )
 
 
 def test_chart_rows_hold_each_week_with_its_lines_and_actions() -> None:
@@ -213,7 +221,7 @@ def test_dates_are_english_whatever_the_locale() -> None:
 
 
 def test_the_department_page_fills_its_chart_and_lists_its_actions(dash_app, seeded) -> None:  # type: ignore[no-untyped-def]
-    from pulse.services.actions import record_action
+    from pulse.services.followup import record_action
 
     session = dash_app.extensions["pulse"].session_factory()
     record_action(
@@ -229,14 +237,28 @@ def test_the_department_page_fills_its_chart_and_lists_its_actions(dash_app, see
     session.close()
     department = importlib.import_module("dashboard.pages.department")
     with dash_app.test_request_context():
-        out = department.update_department_charts("12", seeded.department.id)
-    data, figure, reading, listed = out[6:10]
+        layout = department.layout(department_id=str(seeded.department.id), weeks="12")
+    parts = {getattr(c, "id", None): c for c in _walk(layout)}
+    data, figure, reading = (
+        parts["dept-spc-data"].data,
+        parts["dept-spc-graph"].figure,
+        parts["dept-spc-summary"],
+    )
+    listed = parts["dept-actions-list"].children
     assert data["labels"] == ["2026-W44", "2026-W45", "2026-W46"] and data["shown_from"] == 0
     assert spc.rebase_indices(data) == [1]
-    assert len(traces(figure, "Average")) == 2, "the chart comes with the page's figures: no second trip"
-    icon, words = reading
+    assert len(traces(figure, "Average")) == 2, "the chart comes with the page itself: no second trip"
+    icon, words = reading.children
     assert icon.src == "/dashboard/assets/spc/common-cause.svg" and icon.alt == "Common cause variation"
     assert "The limits start again from the week of 2 November 2026" in words.children
     item = listed.children[0]
     assert item.children[0].children[0].children == "4 November 2026"
     assert item.children[1].children == "A second healthcare assistant on nights."
+
+
+def _walk(component: Any) -> Any:
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and hasattr(child, "to_plotly_json"):
+            yield from _walk(child)

@@ -1,25 +1,17 @@
-"""benchmarks/reliability.py, short: each acknowledged rating counts once through load, a PostgreSQL restart
+"""benchmarks.reliability, short: each acknowledged rating counts once through load, a PostgreSQL restart
 and a killed gunicorn worker. Real gunicorn workers and a real PostgreSQL, so only in the PostgreSQL run."""
 
 from __future__ import annotations
 
-import importlib
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from benchmarks import reliability
 from tests.conftest import POSTGRES_URL
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-if str(BENCHMARKS) not in sys.path:
-    sys.path.append(
-        str(BENCHMARKS)
-    )  # appended: benchmarks/dashboard.py must not shadow the dashboard package
-reliability: Any = importlib.import_module("reliability")
-
-pytestmark = pytest.mark.postgres
+# gunicorn workers open many connections: never beside another such test (--dist loadgroup).
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("many-connections")]
 
 
 def run(scenario: str, **changes: Any) -> Any:

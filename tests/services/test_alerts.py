@@ -25,11 +25,12 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from pulse import published
+from pulse import published, stats
 from pulse.models import Action, Level, Role, SentAlert, User
-from pulse.services import accounts, alert_subscriptions, alerts, stats
+from pulse.services import accounts
 from pulse.services.errors import InvalidInput
-from pulse.services.notifications import SmtpSettings
+from pulse.services.followup import SmtpSettings, alerts
+from pulse.services.followup import subscriptions as alert_subscriptions
 from pulse.services.publication import publish_week
 from tests.factories import Org, add_week, make_org
 

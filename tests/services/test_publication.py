@@ -9,10 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pulse.models import Level, PublishedCell, PublishedWeek
-from pulse.services import publication, structure
-from pulse.services.publication import publish_due, publish_week
-from pulse.services.publication_audit import audit_published
-from pulse.services.suppression import primary_only
+from pulse.services import structure
+from pulse.services.publication import audit_published, primary_only, publish_due, publish_week
+from pulse.services.publication import publish as publication
 from tests.conftest import LONDON
 from tests.factories import add_week, make_org
 
@@ -131,6 +130,8 @@ def test_a_quiet_day_is_hidden_with_enough_company(session) -> None:
             band_id=org.bands["Early"].id,
             colour=colour,
             new_contributor=False,
+            new_day_contributor=True,
+            new_week_contributor=False,
         )
     apply_delta(session, delta)
     session.commit()

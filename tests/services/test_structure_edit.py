@@ -7,57 +7,59 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
-from pulse.services import structure_edit
+from pulse.services import structure
 from pulse.services.errors import InvalidInput
 from tests.factories import make_org
+
+TODAY = dt.date(2026, 11, 18)
 
 
 def test_a_retired_band_comes_back_only_with_its_own_times(session: Session) -> None:
     org = make_org(session)
     late = org.bands["Late"]
-    structure_edit.retire_shift_band(session, late)
+    structure.retire_shift_band(session, late, TODAY)
     with pytest.raises(InvalidInput, match="14:30 to 22:30"):
-        structure_edit.create_shift_band(session, "late", dt.time(15, 0), dt.time(23, 0))
-    back = structure_edit.create_shift_band(session, "Late", dt.time(14, 30), dt.time(22, 30))
+        structure.create_shift_band(session, "late", dt.time(15, 0), dt.time(23, 0))
+    back = structure.create_shift_band(session, "Late", dt.time(14, 30), dt.time(22, 30))
     assert back.id == late.id and back.active
 
 
 def test_the_last_band_cannot_be_retired(session: Session) -> None:
     org = make_org(session)
-    structure_edit.retire_shift_band(session, org.bands["Late"])
-    structure_edit.retire_shift_band(session, org.bands["Night"])
+    structure.retire_shift_band(session, org.bands["Late"], TODAY)
+    structure.retire_shift_band(session, org.bands["Night"], TODAY)
     with pytest.raises(InvalidInput, match="at least one shift band"):
-        structure_edit.retire_shift_band(session, org.bands["Early"])
+        structure.retire_shift_band(session, org.bands["Early"], TODAY)
 
 
 def test_names_clash_whatever_their_case(session: Session) -> None:
     org = make_org(session)
     with pytest.raises(InvalidInput, match="already a department"):
-        structure_edit.create_department(session, "emergency department")
+        structure.create_department(session, "emergency department")
     with pytest.raises(InvalidInput, match="already has a team"):
-        structure_edit.create_team(session, org.department, "TEAM 2", 5)
+        structure.create_team(session, org.department, "TEAM 2", 5)
     with pytest.raises(InvalidInput, match="already a shift band"):
-        structure_edit.create_shift_band(session, "EARLY", dt.time(6), dt.time(14))
+        structure.create_shift_band(session, "EARLY", dt.time(6), dt.time(14))
 
 
 def test_a_team_moves_only_to_an_active_department_without_a_namesake(session: Session) -> None:
     org = make_org(session)
-    other = structure_edit.create_department(session, "Surgery")
-    structure_edit.create_team(session, other, org.team.name, 10)
+    other = structure.create_department(session, "Surgery")
+    structure.create_team(session, other, org.team.name, 10)
     with pytest.raises(InvalidInput, match="already has a team"):
-        structure_edit.move_team(session, org.team, other)
+        structure.move_team(session, org.team, other)
     with pytest.raises(InvalidInput, match="already in"):
-        structure_edit.move_team(session, org.team, org.department)
-    elsewhere = structure_edit.create_department(session, "Theatres")
-    structure_edit.update_department(session, elsewhere, name="Theatres", active=False)
+        structure.move_team(session, org.team, org.department)
+    elsewhere = structure.create_department(session, "Theatres")
+    structure.update_department(session, elsewhere, name="Theatres", active=False)
     with pytest.raises(InvalidInput, match="not active"):
-        structure_edit.move_team(session, org.team, elsewhere)
+        structure.move_team(session, org.team, elsewhere)
 
 
 def test_deactivating_a_team_switches_its_tablet_off(session: Session) -> None:
-    from pulse.services.kiosk import enable_kiosk
+    from pulse.services.rating.kiosk import enable_kiosk
 
     org = make_org(session)
     enable_kiosk(session, org.team)
-    structure_edit.update_team(session, org.team, name=org.team.name, headcount=20, active=False)
+    structure.update_team(session, org.team, name=org.team.name, headcount=20, active=False, today=TODAY)
     assert org.team.kiosk_token is None

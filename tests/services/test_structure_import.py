@@ -8,13 +8,15 @@ import pytest
 from sqlalchemy import func, select
 
 from pulse.models import Department, ReasonTag, ShiftBand, Team
-from pulse.services.structure_import import (
+from pulse.services.structure import (
+    JOIN_CODE_LENGTH,
     StructureImportError,
     export_structure,
     import_structure,
     read_structure_csv,
 )
 
+TODAY = dt.date(2026, 11, 18)
 GOOD = """kind,name,department,headcount,active,start,end
 department,Emergency Department,,,,,
 department,Maternity,,,,,
@@ -35,21 +37,21 @@ def counts(session) -> tuple[int, int, int, int]:  # type: ignore[no-untyped-def
 
 
 def test_import_creates_everything_once(session) -> None:
-    report = import_structure(session, read_structure_csv(GOOD))
+    report = import_structure(session, read_structure_csv(GOOD), today=TODAY)
     session.commit()
     assert counts(session) == (2, 3, 2, 2)
     assert report.created == {"department": 2, "team": 3, "band": 2, "tag": 2}
     night = session.scalar(select(ShiftBand).where(ShiftBand.name == "Night"))
     assert (night.start_time, night.end_time) == (dt.time(22, 0), dt.time(7, 30))
     codes = [t.join_code for t in session.scalars(select(Team))]
-    assert len(set(codes)) == 3 and all(len(c) >= 16 for c in codes)
+    assert len(set(codes)) == 3 and all(len(c) == JOIN_CODE_LENGTH for c in codes)
 
 
 def test_import_is_idempotent(session) -> None:
-    import_structure(session, read_structure_csv(GOOD))
+    import_structure(session, read_structure_csv(GOOD), today=TODAY)
     session.commit()
     codes = {t.name: t.join_code for t in session.scalars(select(Team))}
-    report = import_structure(session, read_structure_csv(GOOD))
+    report = import_structure(session, read_structure_csv(GOOD), today=TODAY)
     session.commit()
     assert counts(session) == (2, 3, 2, 2)
     assert sum(report.created.values()) == sum(report.updated.values()) == 0
@@ -60,12 +62,12 @@ def test_import_is_idempotent(session) -> None:
 
 
 def test_import_updates_headcount_and_active(session) -> None:
-    import_structure(session, read_structure_csv(GOOD))
+    import_structure(session, read_structure_csv(GOOD), today=TODAY)
     session.commit()
     changed = GOOD.replace(
         "team,Majors,Emergency Department,24,yes", "team,Majors,Emergency Department,26,no"
     )
-    report = import_structure(session, read_structure_csv(changed))
+    report = import_structure(session, read_structure_csv(changed), today=TODAY)
     session.commit()
     majors = session.scalar(select(Team).where(Team.name == "Majors"))
     assert (majors.headcount, majors.active) == (26, False)
@@ -83,7 +85,7 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(session) -> None:
         "band,Late,,,,25:00,22:30\n"  # line 17: bad time
     )
     with pytest.raises(StructureImportError) as caught:
-        import_structure(session, read_structure_csv(bad))
+        import_structure(session, read_structure_csv(bad), today=TODAY)
     found = {(e.line, e.field) for e in caught.value.errors}
     assert found == {
         (12, "headcount"),
@@ -99,7 +101,7 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(session) -> None:
 def test_semantic_errors_are_reported_before_any_change(session) -> None:
     bad = GOOD + "team,Ward 9,Nowhere Department,10,,,\nteam,Majors,Emergency Department,20,,,\n"
     with pytest.raises(StructureImportError) as caught:
-        import_structure(session, read_structure_csv(bad))
+        import_structure(session, read_structure_csv(bad), today=TODAY)
     assert {(e.line, e.field) for e in caught.value.errors} == {(11, "department"), (12, "name")}
     session.rollback()
     assert counts(session) == (0, 0, 0, 0)
@@ -120,9 +122,9 @@ def test_malformed_files_are_explained(text: str, message: str) -> None:
 
 
 def test_export_round_trips(session) -> None:
-    import_structure(session, read_structure_csv(GOOD))
+    import_structure(session, read_structure_csv(GOOD), today=TODAY)
     session.commit()
     exported = export_structure(session)
-    report = import_structure(session, read_structure_csv(exported))
+    report = import_structure(session, read_structure_csv(exported), today=TODAY)
     assert sum(report.created.values()) == sum(report.updated.values()) == 0
     assert "Labour Ward" in exported and "22:00,07:30" in exported

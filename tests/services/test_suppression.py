@@ -7,8 +7,17 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from pulse.services.audit import audit_tree, in_span, rank
-from pulse.services.suppression import Cell, Tree, atom, primary_only, shown, suppress
+from pulse.services.publication import (
+    Cell,
+    Tree,
+    atom,
+    audit_tree,
+    in_span,
+    primary_only,
+    rank,
+    shown,
+    suppress,
+)
 
 K = 5
 

@@ -24,7 +24,7 @@ def test_poster_shows_the_team_and_a_qr_code_of_its_link(client, session) -> Non
     assert "Team 1" in html and link in html
     assert "no figure is shown for fewer than 5 people" in html
     expected = io.BytesIO()
-    segno.make(link, error="m").save(expected, kind="svg", scale=10, border=2, xmldecl=False)
+    segno.make(link, error="m").save(expected, kind="svg", border=4, omitsize=True, xmldecl=False)
     assert qr_paths(html) == qr_paths(expected.getvalue().decode()), "the QR code encodes exactly the link"
 
 

@@ -189,12 +189,27 @@ def test_the_kiosk_page_states_the_weaker_guarantee(client, session) -> None:  #
 
     structure_service.add_support_link(session, "Wellbeing", "https://wellbeing.example.org/")
     structure_service.add_support_link(session, "Samaritans", "tel:116123")
+    structure_service.add_support_link(session, "Samaritans: call 116 123", "tel:116123")
     session.commit()
     shown = client.get(f"/k/{token}").get_data(as_text=True)
-    assert "Wellbeing" in shown and "call 116123" in shown
+    assert (
+        "Wellbeing</strong>: wellbeing.example.org" in shown and "Samaritans</strong>: call 116 123" in shown
+    )
+    assert "Samaritans: call 116 123</strong>\n" in shown and "call 116123" not in shown, "said once"
     assert 'href="https://wellbeing.example.org/"' not in shown, "no support site left open"
     assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert "device-secret" not in html
     org.team.kiosk_token = None
     session.commit()
     assert client.get(f"/k/{token}").status_code == 404
+
+
+def test_a_code_typed_loosely_from_a_poster_opens_the_team_page(client, session) -> None:  # type: ignore[no-untyped-def]
+    org = make_org(session)
+    org.team.join_code = "7QF0KX1NB3WEA"
+    session.commit()
+    typed = client.get("/r/7qfokx1nb3wea")
+    assert typed.status_code == 302 and typed.location.endswith("/r/7QF0KX1NB3WEA")
+    assert client.get("/r/7qf0kx1nb3wea/poster").location.endswith("/r/7QF0KX1NB3WEA/poster")
+    assert client.get("/r/7QF0KX1NB3WEA").status_code == 200
+    assert client.get("/r/7QF0KX1NB3WEB").status_code == 404

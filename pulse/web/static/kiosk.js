@@ -3,9 +3,9 @@
 (function () {
   "use strict";
 
-  var net = window.PulseNet; // pulse-net.js: randomToken, post, problemOf
+  var net = window.PulseNet; // pulse-net.js: randomToken, postWithRetry, problemOf
   var randomToken = net.randomToken;
-  var post = net.post;
+  var postWithRetry = net.postWithRetry;
   var problemOf = net.problemOf;
 
   var PROBLEM = "urn:pulse:problem:";
@@ -34,7 +34,6 @@
     var wait = document.getElementById("wait");
     var ask = document.getElementById("ask");
     var done = document.getElementById("done");
-    var support = document.getElementById("support");
     var pending = null; // a tap whose answer never arrived keeps its key for the next tap of that colour
     var waitUntil = 0; // when the next person may rate (ms since the epoch)
     var locked = false; // the link is switched off or the shift is full: until the page is reloaded
@@ -79,8 +78,8 @@
       if (secondsLeft() > 0) waitTimer = setInterval(tick, 250);
     }
 
-    function thank(colour) {
-      support.hidden = colour !== "red";
+    // The same thanks whatever was tapped: nothing on a shared screen tells the next person how it went.
+    function thank() {
       say("");
       ask.hidden = true;
       done.hidden = false;
@@ -91,7 +90,6 @@
     function reset() {
       resetTimer = null;
       done.hidden = true;
-      support.hidden = true;
       ask.hidden = false;
       question.focus();
       showWait();
@@ -114,43 +112,39 @@
       }
       setEnabled(false, button);
       say(SENDING);
-      post(endpoint, body)
-        .catch(function () {
-          return post(endpoint, body); // one retry with the same key: the server counts it once
-        })
-        .then(
-          function (response) {
-            if (response.status === 201) {
-              pending = null;
-              return response.json().catch(function () {
-                return {};
-              }).then(function (receipt) {
-                waitUntil = Date.now() + 1000 * whole(receipt.next_tap_in, cooldownSeconds);
-                thank(colour);
-              });
-            }
-            return problemOf(response).then(function (problem) {
-              pending = null;
-              if (response.status === 404) {
-                refuse(SWITCHED_OFF);
-              } else if (response.status === 409 && problem.type === CAP_REACHED) {
-                refuse(problem.detail || "Everyone on this shift has rated.");
-              } else if (response.status === 409 && problem.type === COOLDOWN) {
-                var seconds = whole(problem.retry_after, whole(response.headers.get("Retry-After"), cooldownSeconds));
-                waitUntil = Date.now() + 1000 * seconds;
-                say(problem.detail || "Please wait a moment before the next rating.", true);
-                showWait();
-              } else {
-                setEnabled(true);
-                say(problem.detail || NOT_SENT, true);
-              }
+      postWithRetry(endpoint, body).then(
+        function (response) {
+          if (response.status === 201) {
+            pending = null;
+            return response.json().catch(function () {
+              return {};
+            }).then(function (receipt) {
+              waitUntil = Date.now() + 1000 * whole(receipt.next_tap_in, cooldownSeconds);
+              thank();
             });
-          },
-          function (error) {
-            setEnabled(true);
-            say(error && error.server ? NOT_SENT : OFFLINE, true);
           }
-        );
+          return problemOf(response).then(function (problem) {
+            pending = null;
+            if (response.status === 404) {
+              refuse(SWITCHED_OFF);
+            } else if (response.status === 409 && problem.type === CAP_REACHED) {
+              refuse(problem.detail || "Everyone on this shift has rated.");
+            } else if (response.status === 409 && problem.type === COOLDOWN) {
+              var seconds = whole(problem.retry_after, whole(response.headers.get("Retry-After"), cooldownSeconds));
+              waitUntil = Date.now() + 1000 * seconds;
+              say(problem.detail || "Please wait a moment before the next rating.", true);
+              showWait();
+            } else {
+              setEnabled(true);
+              say(problem.detail || NOT_SENT, true);
+            }
+          });
+        },
+        function (error) {
+          setEnabled(true);
+          say(error && error.server ? NOT_SENT : OFFLINE, true);
+        }
+      );
     }
 
     buttons.forEach(function (button) {

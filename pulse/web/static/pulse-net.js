@@ -1,5 +1,6 @@
 /* Pulse: what the rating page and the kiosk page share: random tokens, and posting JSON with no cookies,
-   no referrer and a time limit. Loaded before rate.js or kiosk.js; no third-party code. */
+   no referrer and a time limit (retried once, with the same idempotency key, where no answer came).
+   Loaded before rate.js or kiosk.js; no third-party code. */
 (function () {
   "use strict";
 
@@ -49,11 +50,24 @@
     );
   }
 
+  // post, and once more with the same body (so the same idempotency key) if no answer came or the server
+  // failed: the server counts the two as one.
+  function postWithRetry(url, body) {
+    return post(url, body).catch(function () {
+      return post(url, body);
+    });
+  }
+
   function problemOf(response) {
     return response.json().catch(function () {
       return {};
     });
   }
 
-  window.PulseNet = { randomToken: randomToken, post: post, problemOf: problemOf };
+  window.PulseNet = {
+    randomToken: randomToken,
+    post: post,
+    postWithRetry: postWithRetry,
+    problemOf: problemOf
+  };
 })();

@@ -1,18 +1,21 @@
 /* Pulse rating page: one tap sends one rating. No inline script, no third-party code, nothing tracked.
-   A rating tapped while offline waits in this browser's storage and is sent when the phone is back online. */
+   A rating tapped while offline waits in this browser's storage and is sent when the phone is back online
+   (rate-queue.js). In open rating the phone sends its device secret; in verified rating it spends the open
+   shift's anonymous token instead, which verified-rate.js (window.PulseVerified) keeps and hands over.
+   Needs pulse-net.js, rate-store.js and rate-queue.js, loaded before it. */
 (function () {
   "use strict";
 
-  var net = window.PulseNet; // pulse-net.js: randomToken, post, problemOf
+  var net = window.PulseNet; // pulse-net.js: randomToken, postWithRetry, problemOf
+  var store = window.PulseRateStore; // rate-store.js
   var randomToken = net.randomToken;
-  var post = net.post;
+  var postWithRetry = net.postWithRetry;
   var problemOf = net.problemOf;
+  var shiftWords = store.shiftWords;
 
-  var SECRET_KEY = "pulse.device-secret";
-  var QUEUE_KEY = "pulse.queue";
-  var MAX_AGE_SECONDS = 86400; // the server takes a saved rating for up to a day after the tap
   var PROBLEM = "urn:pulse:problem:";
   var ALREADY_RATED = PROBLEM + "already-rated";
+  var WRONG_SLOT = PROBLEM + "wrong-slot";
   var REASONS_ALREADY_ADDED = PROBLEM + "reasons-already-added";
   var THANKS = "Thank you. Your rating has been counted.";
   var SAVED_TITLE = "Thank you for rating your shift.";
@@ -20,83 +23,21 @@
   var NOT_SENT = "Your rating could not be sent. Please tap again in a moment.";
   var QUEUED = "You're offline. Your rating is saved on this phone and will be sent when you're back online.";
   var WAITING = "A rating is saved on this phone. It will be sent when you're back online.";
-  var SENT = "Your saved rating has been sent and counted.";
-  var NOT_COUNTED = "Your saved rating could not be counted.";
+  var NO_VERIFIED = "This browser cannot rate for a verified team. Please update it, or use another browser.";
   var REASONS_ADDED = "Thanks, your reasons have been added.";
   var REASONS_NONE = "Choose at least one reason, or choose Skip.";
   var REASONS_TOO_MANY = "Choose up to 10 reasons.";
   var REASONS_NOT_SENT = "Your reasons could not be sent. Try again, or choose Skip.";
 
-  var memory = { secret: null, queue: [] };
-
-  // The device's random secret (32 bytes, 43 characters). It stays on this device and is never shown;
-  // the server only uses it to refuse a second rating for the same shift and never stores it.
-  function deviceSecret() {
-    try {
-      var stored = window.localStorage.getItem(SECRET_KEY);
-      if (stored && /^[A-Za-z0-9_-]{43}$/.test(stored)) return stored;
-      stored = randomToken(32);
-      window.localStorage.setItem(SECRET_KEY, stored);
-      return stored;
-    } catch (err) {
-      if (!memory.secret) memory.secret = randomToken(32);
-      return memory.secret;
-    }
-  }
-
-  function isQueued(item) {
-    return !!item && typeof item.tapped_at === "number" && !!item.body &&
-      typeof item.body.idempotency_key === "string";
-  }
-
-  function readQueue() {
-    var raw;
-    try {
-      raw = window.localStorage.getItem(QUEUE_KEY);
-    } catch (err) {
-      return memory.queue.slice();
-    }
-    try {
-      var items = JSON.parse(raw || "[]");
-      return Array.isArray(items) ? items.filter(isQueued) : [];
-    } catch (err) {
-      return [];
-    }
-  }
-
-  function writeQueue(items) {
-    memory.queue = items.slice();
-    try {
-      if (items.length) window.localStorage.setItem(QUEUE_KEY, JSON.stringify(items));
-      else window.localStorage.removeItem(QUEUE_KEY);
-    } catch (err) {
-      // kept in memory for this visit
-    }
-  }
-
-  function enqueue(body, tappedAt) {
-    var items = readQueue().filter(function (item) {
-      return item.body.idempotency_key !== body.idempotency_key;
+  function withFields(body, fields) {
+    var merged = {};
+    Object.keys(body).forEach(function (name) {
+      merged[name] = body[name];
     });
-    items.push({ body: body, tapped_at: tappedAt });
-    writeQueue(items);
-  }
-
-  // Always re-read before writing: a tap may have queued another rating while this one was on its way.
-  function dequeue(key) {
-    writeQueue(readQueue().filter(function (item) {
-      return item.body.idempotency_key !== key;
-    }));
-  }
-
-  function ageSeconds(item) {
-    return Math.max(0, Math.round((Date.now() - item.tapped_at) / 1000));
-  }
-
-  function postWithRetry(url, body) {
-    return post(url, body).catch(function () {
-      return post(url, body); // one retry with the same key: the server counts it once
+    Object.keys(fields).forEach(function (name) {
+      merged[name] = fields[name];
     });
+    return merged;
   }
 
   function registerServiceWorker() {
@@ -115,19 +56,31 @@
     var joinCode = panel.getAttribute("data-join-code");
     var endpoint = panel.getAttribute("data-endpoint");
     var reasonsEndpoint = panel.getAttribute("data-reasons-endpoint");
+    // Verified rating: the phone spends a token per shift (verified-rate.js), never a device secret.
+    var verified = panel.getAttribute("data-mode") === "verified";
+    var tokens = verified ? window.PulseVerified : null;
     var buttons = Array.prototype.slice.call(panel.querySelectorAll("button[data-colour]"));
     var status = document.getElementById("status");
     var ask = document.getElementById("ask");
     var done = document.getElementById("done");
     var doneTitle = document.getElementById("done-title");
     var doneNote = document.getElementById("done-note");
+    var doneShift = document.getElementById("done-shift");
+    // The shift a tap now would count for, as the server sent the page (absent when no shift is open).
+    var shiftNow = {
+      date: panel.getAttribute("data-shift-date"),
+      band: panel.getAttribute("data-shift-band"),
+      until: parseInt(panel.getAttribute("data-shift-until"), 10)
+    };
     var support = document.getElementById("support");
     var reasonsForm = document.getElementById("reasons");
     var reasonsStatus = document.getElementById("reasons-status");
-    // A rating whose answer never arrived keeps its key, so tapping the same colour again is counted once.
+    // A rating whose answer never arrived keeps its key (and its token), so tapping the same colour again
+    // is counted once.
     var pending = null;
-    // The rating counted on this page: its reasons are sent with the same idempotency key.
+    // The rating counted on this page: its reasons are sent with the same idempotency key (and token).
     var counted = null;
+    var queue = window.PulseRateQueue.create({ endpoint: endpoint, tell: tell, retarget: retarget });
 
     function setBusy(busy, chosen) {
       buttons.forEach(function (button) {
@@ -141,8 +94,9 @@
       element.classList.toggle("problem", !!problem);
     }
 
-    function finish(title, colour, note) {
+    function finish(title, colour, note, shift) {
       doneTitle.textContent = title;
+      doneShift.textContent = shift || "";
       say(doneNote, note || "");
       support.hidden = colour !== "red";
       ask.hidden = true;
@@ -155,23 +109,69 @@
       say(done.hidden ? status : doneNote, message, problem);
     }
 
+    // Remember the shift the server counted, if it is the one this page was sent for (so its end is known).
+    function remember(date, band) {
+      if (date === shiftNow.date && band === shiftNow.band && isFinite(shiftNow.until)) {
+        store.writeRated({ shift_date: date, band: band, until: shiftNow.until });
+      }
+    }
+
+    function countedFor(date, band) {
+      var words = shiftWords(date, band);
+      return words ? "It counts for " + words + "." : "";
+    }
+
+    // Opened again in a shift this phone has rated: say so at once, rather than after a tap.
+    function alreadyRated() {
+      var rated = store.readRated();
+      if (!rated || rated.shift_date !== shiftNow.date || rated.band !== shiftNow.band) return false;
+      if (!(Date.now() < rated.until)) return false;
+      finish(ALREADY, null, null, "Your rating for " + shiftWords(rated.shift_date, rated.band) +
+        " has been counted. You can rate again from the next shift.");
+      return true;
+    }
+
+    // A saved rating the server says is for another slot than the open one: the open slot's token instead.
+    function retarget(body, problem) {
+      if (!tokens || problem.type !== WRONG_SLOT || !problem.open_slot) return null;
+      var fields = tokens.forSlot(problem.open_slot);
+      if (!fields) return null;
+      tokens.spent(problem.open_slot);
+      return withFields(body, fields);
+    }
+
     function queueRating(body, colour, tappedAt) {
+      if (tokens && pending.slot) tokens.spent(pending.slot); // the saved rating holds the token now
       pending = null;
-      enqueue(body, tappedAt);
+      store.enqueue(body, tappedAt);
       finish(SAVED_TITLE, colour, QUEUED);
+    }
+
+    // What proves this rating may count: the device secret (open), or the open slot's token (verified).
+    function credentials() {
+      if (!verified) return { device_secret: store.deviceSecret() };
+      if (!tokens) return { problem: NO_VERIFIED };
+      if (!pending.fields) {
+        var chosen = tokens.forTap(pending.tappedAt);
+        if (!chosen.fields) return { problem: chosen.problem };
+        pending.slot = chosen.slot;
+        pending.fields = chosen.fields;
+      }
+      return pending.fields;
     }
 
     function rate(colour, button) {
       if (!pending || pending.colour !== colour) {
-        pending = { colour: colour, key: randomToken(16), tappedAt: Date.now() };
+        pending = { colour: colour, key: randomToken(16), tappedAt: Date.now(), slot: null, fields: null };
       }
       var tappedAt = pending.tappedAt;
-      var body = {
-        join_code: joinCode,
-        colour: colour,
-        device_secret: deviceSecret(),
-        idempotency_key: pending.key
-      };
+      var proof = credentials();
+      if (proof.problem) {
+        pending = null;
+        say(status, proof.problem, true);
+        return;
+      }
+      var body = withFields({ join_code: joinCode, colour: colour, idempotency_key: pending.key }, proof);
       if (navigator.onLine === false) {
         queueRating(body, colour, tappedAt);
         return;
@@ -181,20 +181,19 @@
       postWithRetry(endpoint, body).then(
         function (response) {
           if (response.status === 201) {
+            if (tokens) tokens.spent(pending.slot);
+            counted = { key: body.idempotency_key, token: body.token };
             pending = null;
-            counted = { key: body.idempotency_key };
-            finish(THANKS, colour);
-            offerReasons();
-            return;
+            return response.json().catch(function () {
+              return {};
+            }).then(function (receipt) {
+              remember(receipt.shift_date, receipt.shift_band);
+              finish(THANKS, colour, null, countedFor(receipt.shift_date, receipt.shift_band));
+              offerReasons();
+            });
           }
           return problemOf(response).then(function (problem) {
-            if (response.status === 409 && problem.type === ALREADY_RATED) {
-              pending = null;
-              finish(ALREADY, null);
-              return;
-            }
-            setBusy(false);
-            say(status, problem.detail || NOT_SENT, true);
+            refused(response.status, problem, colour, button);
           });
         },
         function (error) {
@@ -206,6 +205,31 @@
           queueRating(body, colour, tappedAt); // no answer even on the retry: keep it for later
         }
       );
+    }
+
+    function refused(code, problem, colour, button) {
+      if (code === 409 && problem.type === ALREADY_RATED) {
+        if (tokens) tokens.spent(pending.slot);
+        pending = null;
+        remember(shiftNow.date, shiftNow.band);
+        finish(ALREADY, null);
+        return;
+      }
+      setBusy(false);
+      if (tokens && code === 409 && problem.type === WRONG_SLOT && problem.open_slot && !pending.retargeted) {
+        // The phone's clock chose another slot than the server's: spend the open slot's token, once.
+        var fields = tokens.forSlot(problem.open_slot);
+        if (fields) {
+          pending.slot = problem.open_slot;
+          pending.fields = fields;
+          pending.retargeted = true;
+          rate(colour, button);
+          return;
+        }
+      }
+      var message = tokens ? tokens.refused(pending.slot, problem) : null;
+      pending = null;
+      say(status, message || problem.detail || NOT_SENT, true);
     }
 
     // --- the optional reasons, for a rating already counted -------------------------------------------
@@ -238,12 +262,9 @@
         say(reasonsStatus, ids.length ? REASONS_TOO_MANY : REASONS_NONE, true);
         return;
       }
-      var body = {
-        join_code: joinCode,
-        device_secret: deviceSecret(),
-        idempotency_key: counted.key,
-        reasons: ids
-      };
+      // The same proof as the rating: its token (verified), or this phone's device secret (open).
+      var proof = counted.token ? { token: counted.token } : { device_secret: store.deviceSecret() };
+      var body = withFields({ join_code: joinCode, idempotency_key: counted.key, reasons: ids }, proof);
       reasonButtons(true);
       say(reasonsStatus, "Sending your reasons...");
       postWithRetry(reasonsEndpoint, body).then(
@@ -268,80 +289,6 @@
       );
     }
 
-    // --- saved ratings ----------------------------------------------------------------------------------
-
-    var flushing = false;
-
-    // Sends saved ratings one after another, oldest first; stops at the first that gets no answer.
-    // Resolves once this run is over. Each is removed once counted or refused (4xx), kept otherwise.
-    function sendQueued() {
-      var news = { sent: false };
-      return readQueue().reduce(function (chain, item) {
-        return chain.then(function (carryOn) {
-          return carryOn ? sendOne(item, news) : false;
-        });
-      }, Promise.resolve(true));
-    }
-
-    function sendOne(item, news) {
-      var age = ageSeconds(item);
-      if (age > MAX_AGE_SECONDS) {
-        dequeue(item.body.idempotency_key); // too old to count: the server would refuse it
-        return Promise.resolve(true);
-      }
-      var body = {};
-      Object.keys(item.body).forEach(function (name) {
-        body[name] = item.body[name];
-      });
-      body.age_seconds = age;
-      return post(endpoint, body).then(
-        function (response) {
-          if (response.status === 201) {
-            dequeue(body.idempotency_key);
-            news.sent = true;
-            tell(SENT);
-            return true;
-          }
-          if (response.status >= 400 && response.status < 500 && response.status !== 429) {
-            dequeue(body.idempotency_key);
-            return problemOf(response).then(function (problem) {
-              // Already rated: this phone's rating for that shift was counted before. Nothing to add.
-              if (problem.type === ALREADY_RATED) {
-                if (!news.sent) tell(ALREADY);
-              } else {
-                tell(problem.detail ? NOT_COUNTED + " " + problem.detail : NOT_COUNTED, true);
-              }
-              return true;
-            });
-          }
-          return false; // 429 and anything unexpected: keep it for the next chance
-        },
-        function () {
-          return false; // still offline, or the server is down: keep it
-        }
-      );
-    }
-
-    // Never two runs at once, in this page or (where the browser has Web Locks) in another tab:
-    // a saved rating is never on its way twice, and its idempotency key makes any retry count once.
-    function flushQueue() {
-      if (flushing || navigator.onLine === false || !readQueue().length) return;
-      flushing = true;
-      var release = function () {
-        flushing = false;
-      };
-      var run;
-      try {
-        run = navigator.locks && navigator.locks.request
-          ? navigator.locks.request("pulse.queue", { ifAvailable: true }, function (lock) {
-            return lock ? sendQueued() : null;
-          })
-          : sendQueued();
-      } catch (err) {
-        run = sendQueued();
-      }
-      run.then(release, release);
-    }
 
     buttons.forEach(function (button) {
       button.addEventListener("click", function () {
@@ -354,12 +301,14 @@
         closeReasons(null);
       });
     }
-    window.addEventListener("online", flushQueue);
+    window.addEventListener("online", queue.flush);
     document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "visible") flushQueue();
+      if (document.visibilityState === "visible") queue.flush();
     });
-    if (navigator.onLine === false && readQueue().length) say(status, WAITING);
-    flushQueue();
+    if (verified && !tokens) say(status, NO_VERIFIED, true);
+    if (navigator.onLine === false && store.readQueue().length) say(status, WAITING);
+    if (!store.readQueue().length) alreadyRated();
+    queue.flush();
   }
 
   if (document.readyState === "loading") {

@@ -2,17 +2,29 @@
 
    It keeps the page's own files and the rating and privacy pages a phone has opened, nothing else. It never
    touches the API (/api/) or any POST: a rating is sent by the page itself, or saved there while offline.
-   Change VERSION whenever rate.css, pulse-net.js, rate.js or icon.svg change: the new worker then fetches them before it
+   Change VERSION whenever one of STATIC_ASSETS changes: the new worker then fetches them before it
    takes over. (Without that, a change still reaches a phone, one visit later: each file is served from the
    cache and fetched again behind the scenes.) */
 "use strict";
 
-var VERSION = "2026-11-2";
+var VERSION = "2026-12-4";
 var PREFIX = "pulse-";
 var STATIC_CACHE = PREFIX + "static-" + VERSION;
 // Pages are always fetched first and only read offline, so their cache outlives a new version.
 var PAGES_CACHE = PREFIX + "pages";
-var STATIC_ASSETS = ["/r/static/rate.css", "/r/static/pulse-net.js", "/r/static/rate.js", "/r/static/icon.svg"];
+var STATIC_ASSETS = [
+  "/r/static/rate.css", "/r/static/pulse-net.js", "/r/static/rate-store.js", "/r/static/rate-queue.js",
+  "/r/static/rate.js", "/r/static/icon.svg"
+];
+// Verified rating's modules, and the token code with its vendored VOPRF bundle (72 kB): kept at install
+// only where a verified team's page is open, so that an open-mode phone never downloads them. Any of them
+// that a page fetches later is kept then (staticAsset). Offline, a phone spends the tokens it holds: only
+// fetching new ones needs tokens.js and the bundle, and that needs the network anyway.
+var VERIFIED_ASSETS = [
+  "/r/static/verified-store.js", "/r/static/verified-slots.js", "/r/static/verified-issue.js",
+  "/r/static/verified-rate.js", "/r/static/tokens.js", "/r/static/vendor/voprf.bundle.js"
+];
+var VERIFIED_PAGE = 'data-mode="verified"';
 // /r/<join code> and /r/<join code>/privacy. Join codes are at least 8 characters, so /r/sw.js is not one.
 var PAGE = /^\/r\/[A-Za-z0-9_-]{8,64}(\/privacy)?$/;
 
@@ -37,7 +49,13 @@ function keepOpenPages() {
       var url = new URL(client.url);
       if (url.origin !== self.location.origin || !PAGE.test(url.pathname)) return null;
       return fetch(url.origin + url.pathname, { credentials: "omit" }).then(function (response) {
-        return remember(url.origin + url.pathname, response);
+        var text = response.ok ? response.clone().text() : Promise.resolve("");
+        return Promise.all([remember(url.origin + url.pathname, response), text]).then(function (done) {
+          if (done[1].indexOf(VERIFIED_PAGE) === -1) return null;
+          return caches.open(STATIC_CACHE).then(function (cache) {
+            return cache.addAll(VERIFIED_ASSETS);
+          });
+        });
       }).catch(function () {
         // offline already: the page is kept on its next visit
       });

@@ -1,0 +1,3 @@
+"""The three colours a rating may have, in the order every table, message and output holds them."""
+
+COLOURS = ("red", "amber", "green")

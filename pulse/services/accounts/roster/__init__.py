@@ -1,0 +1,98 @@
+"""The staff roster: who may get rating tokens, the rating mode, enrolment codes, devices; never a rating."""
+
+from pulse.services.accounts.roster.codes import (
+    CodeStatus,
+    CodeSummary,
+    IssuedCode,
+    get_code,
+    issue_code,
+    issue_team_codes,
+    latest_code_statuses,
+    list_codes,
+    revoke_code,
+)
+from pulse.services.accounts.roster.devices import (
+    DeviceAccess,
+    DeviceRefused,
+    Refusal,
+    authenticate_device,
+    get_device,
+    list_devices,
+    revoke_device,
+    revoke_devices,
+)
+from pulse.services.accounts.roster.enrolment import Enrolment, EnrolmentRefused, enrol_by_email, redeem_code
+from pulse.services.accounts.roster.headcount import roster_sizes, team_headcount, team_headcounts
+from pulse.services.accounts.roster.identifiers import normalise_identifier
+from pulse.services.accounts.roster.mode import (
+    OPEN_PROMISE,
+    VERIFIED_PROMISE,
+    RosterMissing,
+    switch_rating_mode,
+    teams_without_roster,
+)
+from pulse.services.accounts.roster.roster_csv import (
+    RosterImportError,
+    RosterImportReport,
+    export_roster,
+    import_roster,
+    read_roster_csv,
+)
+from pulse.services.accounts.roster.staff import (
+    RosterLine,
+    add_to_team,
+    find_person,
+    get_person,
+    may_act_on,
+    remove_from_team,
+    require_may_act_on,
+    set_person_active,
+    team_roster,
+)
+
+__all__ = [
+    "OPEN_PROMISE",
+    "VERIFIED_PROMISE",
+    "CodeStatus",
+    "CodeSummary",
+    "DeviceAccess",
+    "DeviceRefused",
+    "Enrolment",
+    "EnrolmentRefused",
+    "IssuedCode",
+    "Refusal",
+    "RosterImportError",
+    "RosterImportReport",
+    "RosterLine",
+    "RosterMissing",
+    "add_to_team",
+    "authenticate_device",
+    "enrol_by_email",
+    "export_roster",
+    "find_person",
+    "get_code",
+    "get_device",
+    "get_person",
+    "import_roster",
+    "issue_code",
+    "issue_team_codes",
+    "latest_code_statuses",
+    "list_codes",
+    "list_devices",
+    "may_act_on",
+    "normalise_identifier",
+    "read_roster_csv",
+    "redeem_code",
+    "remove_from_team",
+    "require_may_act_on",
+    "revoke_code",
+    "revoke_device",
+    "revoke_devices",
+    "roster_sizes",
+    "set_person_active",
+    "switch_rating_mode",
+    "team_headcount",
+    "team_headcounts",
+    "team_roster",
+    "teams_without_roster",
+]

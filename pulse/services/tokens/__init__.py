@@ -1,0 +1,46 @@
+"""Anonymous tokens for verified rating: an RFC 9497 VOPRF (ristretto255-SHA512) issues and checks them."""
+
+from pulse.services.tokens.crypto import (
+    EVALUATION_SIZE,
+    NONCE_SIZE,
+    OUTPUT_SIZE,
+    SEED_SIZE,
+    DerivedKey,
+    MalformedBlindedElement,
+    build_day_info,
+    build_org_week_info,
+    build_slot_info,
+    build_token_input,
+    build_week_info,
+    clear_key_cache,
+    compute_key_id,
+    derive_key,
+    derive_public_key,
+    evaluate_blinded,
+    parse_blinded,
+    verify_token,
+)
+from pulse.services.tokens.encoding import decode_base64url, encode_base64url
+
+__all__ = [
+    "EVALUATION_SIZE",
+    "NONCE_SIZE",
+    "OUTPUT_SIZE",
+    "SEED_SIZE",
+    "DerivedKey",
+    "MalformedBlindedElement",
+    "build_day_info",
+    "build_org_week_info",
+    "build_slot_info",
+    "build_token_input",
+    "build_week_info",
+    "clear_key_cache",
+    "compute_key_id",
+    "decode_base64url",
+    "derive_key",
+    "derive_public_key",
+    "encode_base64url",
+    "evaluate_blinded",
+    "parse_blinded",
+    "verify_token",
+]
