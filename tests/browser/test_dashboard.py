@@ -41,16 +41,22 @@ def wait_for_charts(page: Page, kind: str) -> None:
 
 
 def plotted(page: Page, graph_id: str) -> list[dict]:
-    """The traces Plotly drew in a chart, as the browser holds them."""
-    return page.evaluate(
+    """The traces Plotly drew in a chart, as the browser holds them, once it has drawn them.
+
+    Plotly loads after the page, so a chart's text can be on screen before its plot exists: wait for the plot.
+    """
+    drawn = page.wait_for_function(
         """id => {
             const outer = document.getElementById(id);
-            const plot = outer.classList.contains('js-plotly-plot')
-                ? outer : outer.querySelector('.js-plotly-plot');
+            const plot = outer && (outer.classList.contains('js-plotly-plot')
+                ? outer : outer.querySelector('.js-plotly-plot'));
+            if (!plot || !plot.data || !plot.data.length) return null;
             return plot.data.map(t => ({name: t.name, type: t.type, x: t.x, y: t.y, z: t.z}));
         }""",
-        graph_id,
+        arg=graph_id,
+        timeout=30_000,
     )
+    return drawn.json_value()
 
 
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
