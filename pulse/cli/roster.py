@@ -3,9 +3,7 @@ command line. Every change is in the audit log as made from the command line."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from pathlib import Path
 
 import click
@@ -19,6 +17,7 @@ from pulse.cli.shared import (
     team_or_fail,
     write_csv_output,
 )
+from pulse.csvfile import write_csv
 from pulse.runtime import db_session, local_today, runtime
 
 
@@ -110,13 +109,16 @@ def enrolment_codes_issue(team_id: int | None, identifier: str | None, include_e
             raise click.ClickException(str(exc)) from exc
     session.commit()
     base = public_base_or_placeholder()
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("identifier", "code", "enrolment_link", "expires"))
-    for code in issued:
-        expires = code.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
-        writer.writerow((code.identifier, code.code, f"{base}/enrol/{code.code}", expires))
-    click.echo(out.getvalue(), nl=False)
+    rows = (
+        {
+            "identifier": code.identifier,
+            "code": code.code,
+            "enrolment_link": f"{base}/enrol/{code.code}",
+            "expires": code.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
+        }
+        for code in issued
+    )
+    click.echo(write_csv(rows, ("identifier", "code", "enrolment_link", "expires")), nl=False)
     click.echo(
         f"Issued {len(issued)} code(s). They are shown only now: Pulse keeps no copy. "
         f"Each works once, for {settings.enrolment_code_days} days.",

@@ -12,6 +12,7 @@ NAME = [validate.Length(min=1, max=120, error="Use 1 to 120 characters."), Plain
 
 
 class RosterRowSchema(CsvRowSchema):
+    TEXT_COLUMNS = ROSTER_COLUMNS
     # Normalised and checked further by pulse.services.accounts.roster.identifiers, which names what is wrong.
     identifier = fields.String(
         required=True,

@@ -120,3 +120,34 @@ def test_pulse_export_structure_writes_no_formula(app, session: Session, databas
     assert result.exit_code == 0, result.output
     assert_no_formula(result.output)
     assert "'" + HYPERLINK in cells(result.output)
+
+
+def test_the_roster_files_write_no_formula_and_import_back_unchanged(
+    client: FlaskClient, people: People, session: Session
+) -> None:
+    """The roster downloads (the whole roster and a team's) name teams and departments that someone typed."""
+    from pulse.services.accounts import roster
+
+    people.org.department.name = HYPERLINK
+    people.org.team.name = DDE
+    session.commit()
+    before = roster.export_roster(session)
+    sign_in(client, people.admin.email)
+
+    for path in ("/admin/roster.csv", f"/admin/teams/{people.org.team.id}/roster.csv"):
+        exported = client.get(path).get_data(as_text=True)
+        assert_no_formula(exported)
+        assert {"'" + HYPERLINK, "'" + DDE} <= set(cells(exported)), path
+
+    upload = {
+        "file": (io.BytesIO(client.get("/admin/roster.csv").data), "roster.csv"),
+        "csrf_token": csrf_token(client, "/admin/"),
+        "replace": "true",
+    }
+    page = client.post("/admin/roster", data=upload, content_type="multipart/form-data")
+    assert page.status_code == 200, page.get_data(as_text=True)
+    assert "0 added to teams, 0 removed from teams" in page.get_data(as_text=True), (
+        "the export imports unchanged"
+    )
+    fresh(session)
+    assert roster.export_roster(session) == before

@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.orm import Session
 
+from pulse.csvfile import write_csv
 from pulse.models import Department, StaffMember, Team, User, roster_entry
 from pulse.schemas.roster_csv import ROSTER_COLUMNS, RosterRowSchema
 from pulse.services.accounts.change_log import record_change
@@ -229,12 +230,10 @@ def _audit_import(
 
 
 def export_roster(session: Session, teams: Iterable[Team] | None = None) -> str:
-    """The roster (of `teams`, or every team) in the import format; importing it again changes nothing."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(ROSTER_COLUMNS)
+    """The roster (of `teams`, or every team) in the import format; importing it again changes nothing.
+    Names are written so that no spreadsheet runs them (pulse.csvfile); the import reads them back."""
     stmt = (
-        select(StaffMember.identifier, Team.name, Department.name)
+        select(StaffMember.identifier, Team.name.label("team"), Department.name.label("department"))
         .join(roster_entry, roster_entry.c.staff_member_id == StaffMember.id)
         .join(Team, Team.id == roster_entry.c.team_id)
         .join(Department, Department.id == Team.department_id)
@@ -242,5 +241,4 @@ def export_roster(session: Session, teams: Iterable[Team] | None = None) -> str:
     )
     if teams is not None:
         stmt = stmt.where(Team.id.in_([team.id for team in teams]))
-    writer.writerows(session.execute(stmt))
-    return out.getvalue()
+    return write_csv((dict(row) for row in session.execute(stmt).mappings()), ROSTER_COLUMNS)
