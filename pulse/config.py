@@ -16,6 +16,9 @@ from limits import parse_many
 
 MIN_K = 5
 MIN_SECRET_KEY_LENGTH = 32
+# Keys anyone can read: Pulse's own former built-in development key, in the project's history for good. A
+# cookie signed with it opened the admin area (issue 14).
+PUBLISHED_SECRET_KEYS = frozenset({"pulse-development-secret-change-me"})
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 ENVIRONMENTS = ("development", "production", "test")
 
@@ -111,6 +114,12 @@ class Settings:
                 f"PULSE_SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} "
                 "characters in production (for example: python -c 'import secrets; "
                 "print(secrets.token_urlsafe(48))')"
+            )
+        if self.secret_key in PUBLISHED_SECRET_KEYS:
+            raise ConfigError(
+                "PULSE_SECRET_KEY is a published key that anyone can sign cookies with; set a random one "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), or leave it unset outside "
+                "production and Pulse makes one in PULSE_DATA_DIR"
             )
         if self.secret_key and len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
             raise ConfigError(

@@ -104,3 +104,10 @@ def test_a_short_key_is_refused_in_every_mode() -> None:
     for env in ("development", "test", "production"):
         with pytest.raises(ConfigError, match="PULSE_SECRET_KEY"):
             Settings.from_env({"PULSE_ENV": env, "PULSE_SECRET_KEY": "pulse"})
+
+
+def test_the_former_built_in_key_is_refused_in_every_mode() -> None:
+    """It is 34 characters, long enough to pass the length check, and anyone can read it in the history."""
+    for env in ("development", "test", "production"):
+        with pytest.raises(ConfigError, match="published"):
+            Settings.from_env({"PULSE_ENV": env, "PULSE_SECRET_KEY": FORMER_BUILT_IN_KEY})
