@@ -8,6 +8,7 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,12 +19,26 @@ from sqlalchemy.orm import Session
 
 from pulse import create_app, migrate
 from pulse.db import Base, make_engine
+from tests.shared_app import SharedApps
 
 POSTGRES_URL = os.environ.get("PULSE_TEST_DATABASE_URL", "")
 # Every app the tests build signs with this run's own random key, so that none of them writes a key file into
 # the working folder (pulse.secret_key makes one where no key is set; tests/test_secret_key.py tests that).
 os.environ.setdefault("PULSE_SECRET_KEY", secrets.token_urlsafe(48))
 LONDON = ZoneInfo("Europe/London")
+HERE = Path(__file__).parent
+# Where every test takes seconds, marked `slow` (`pytest -m "not slow"` leaves them out while you work): real
+# browsers; the storage and unlinkability attacks; schemathesis; servers started as in production; the
+# reliability runs under faults. Single slow tests elsewhere carry the mark themselves.
+SLOW_PLACES = (
+    "browser",
+    "privacy",
+    "fuzz/test_openapi_fuzz.py",
+    "test_proxy.py",
+    "test_deployment.py",
+    "test_backup_restore.py",
+    "reliability",
+)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -31,12 +46,12 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if POSTGRES_URL:
-        return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set PULSE_TEST_DATABASE_URL")
     for item in items:
-        if "postgres" in item.keywords:
+        if "postgres" in item.keywords and not POSTGRES_URL:
             item.add_marker(skip)
+        if any(item.path.is_relative_to(HERE / place) for place in SLOW_PLACES):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -123,22 +138,50 @@ def open_inbox(app) -> None:  # type: ignore[no-untyped-def]
         session.commit()
 
 
-@pytest.fixture
-def app(clean_db: Engine, database_url: str, clock: FakeClock, tmp_path):  # type: ignore[no-untyped-def]
-    app = create_app(
-        {
-            "database_url": database_url,
-            "env": "test",
-            "now": clock,
-            "dashboard": False,
-            "min_group_size": 5,
-            "data_dir": tmp_path / "pulse-data",
-        }
-    )
+@pytest.fixture(scope="session")
+def shared_apps(database_url: str, migrated_engine: Engine) -> Iterator[SharedApps]:
+    """This worker's shared apps (tests/shared_app.py): built once, lent to one test at a time."""
+    apps = SharedApps(database_url)
+    yield apps
+    apps.close()
+
+
+def set_testing(app: Flask) -> None:
     app.config["TESTING"] = True
-    open_inbox(app)
-    yield app
-    app.extensions["pulse"].engine.dispose()
+
+
+# The `app` fixture's settings; the clock and the data folder are the test's own.
+APP_SETTINGS = {"env": "test", "dashboard": False, "min_group_size": 5}
+# Pulse with the dashboard mounted, as it is served (the `dash_app` and `site` fixtures).
+SITE_SETTINGS = {"env": "test", "min_group_size": 5}
+
+
+@pytest.fixture
+def app(  # type: ignore[no-untyped-def]
+    request: pytest.FixtureRequest, clean_db: Engine, shared_apps: SharedApps, clock: FakeClock, tmp_path
+):
+    """Pulse without the dashboard, on the test's clock, with the sealed inbox open. Shared within a worker,
+    unless the test is marked `own_app` (it changes the app itself)."""
+    data_dir = tmp_path / "pulse-data"
+    if request.node.get_closest_marker("own_app"):
+        app = create_app(
+            {"database_url": shared_apps.database_url, **APP_SETTINGS, "now": clock, "data_dir": data_dir}
+        )
+        set_testing(app)
+        open_inbox(app)
+        yield app
+        app.extensions["pulse"].engine.dispose()
+        return
+    with shared_apps.get("app", APP_SETTINGS, set_testing).lent(clock, data_dir) as app:
+        open_inbox(app)
+        yield app
+
+
+@pytest.fixture
+def site(clean_db: Engine, shared_apps: SharedApps, clock: FakeClock) -> Iterator[Flask]:
+    """Pulse with the dashboard mounted, as it is served, on the test's clock. Shared within a worker."""
+    with shared_apps.get("site", SITE_SETTINGS).lent(clock) as app:
+        yield app
 
 
 @pytest.fixture

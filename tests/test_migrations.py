@@ -69,6 +69,7 @@ def test_check_detects_drift(empty_database_url: str) -> None:
         engine.dispose()
 
 
+@pytest.mark.slow  # seconds: runs alembic in a process of its own
 def test_alembic_command_line_uses_pulse_settings(empty_database_url: str) -> None:
     """`alembic upgrade head` and `alembic check` from the project root, as operators and CI run them."""
     env = {**os.environ, "PULSE_DATABASE_URL": empty_database_url}

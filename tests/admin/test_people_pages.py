@@ -250,6 +250,7 @@ def test_an_administrator_cannot_deactivate_themselves(
     assert admin_client.get("/admin/users").status_code == 200  # still signed in
 
 
+@pytest.mark.own_app  # it adds a request hook
 def test_two_administrators_deactivating_each_other_at_once_leave_one(
     app: Flask, client: FlaskClient, people: People, session: Session, second_admin: User
 ) -> None:

@@ -18,8 +18,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from sqlalchemy.engine import Engine
 from werkzeug.serving import make_server
 
-from pulse import create_app
-from tests.conftest import open_inbox
+from tests.conftest import open_inbox, set_testing
+from tests.shared_app import SharedApps
 
 if TYPE_CHECKING:
     from tests.conftest import FakeClock
@@ -64,35 +64,30 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+# The live server's app: Pulse with the dashboard mounted. The browser reaches it as 127.0.0.1 and as
+# PUBLIC_LOOKING_HOST: both are trusted hosts.
+LIVE_SETTINGS = {"env": "test", "min_group_size": 5, "trusted_hosts": f"127.0.0.1,{PUBLIC_LOOKING_HOST}"}
+
+
 @pytest.fixture
-def live_server(clean_db: Engine, database_url: str, clock: FakeClock, tmp_path: Path) -> Iterator[str]:
+def live_server(clean_db: Engine, shared_apps: SharedApps, clock: FakeClock, tmp_path: Path) -> Iterator[str]:
     """Pulse with the dashboard mounted, served on 127.0.0.1 (a free port) by a threaded werkzeug server.
 
-    It shares its data folder (the mixer's keys) with the `app` fixture of the same test, so that a test's
-    `session` can mix what the page rated."""
-    # The browser reaches it as 127.0.0.1 and as PUBLIC_LOOKING_HOST: both are trusted hosts.
-    settings = {
-        "env": "test",
-        "now": clock,
-        "min_group_size": 5,
-        "trusted_hosts": f"127.0.0.1,{PUBLIC_LOOKING_HOST}",
-        "data_dir": tmp_path / "pulse-data",
-    }
-    app = create_app({"database_url": database_url, **settings})
-    app.config["TESTING"] = True
-    open_inbox(app)
-    # Port 0: the kernel picks a free port. The socket is bound and listening once make_server returns, so
-    # the server is ready without any wait; requests queue until serve_forever picks them up.
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="pulse-live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
-        app.extensions["pulse"].engine.dispose()
+    The app is shared within the worker (tests/shared_app.py). It shares its data folder (the mixer's keys)
+    with the `app` fixture of the same test, so that a test's `session` can mix what the page rated."""
+    with shared_apps.get("live", LIVE_SETTINGS, set_testing).lent(clock, tmp_path / "pulse-data") as app:
+        open_inbox(app)
+        # Port 0: the kernel picks a free port. The socket is bound and listening once make_server returns, so
+        # the server is ready without any wait; requests queue until serve_forever picks them up.
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="pulse-live-server", daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}"
+        finally:
+            server.shutdown()
+            thread.join()
+            server.server_close()
 
 
 @pytest.fixture

@@ -6,17 +6,14 @@ import datetime as dt
 
 import pytest
 
-from pulse import create_app
 from tests.factories import add_week, make_org
 
 WEEKS = [dt.date(2026, 10, 26), dt.date(2026, 11, 2), dt.date(2026, 11, 9)]
 
 
 @pytest.fixture
-def dash_app(clean_db, database_url: str, clock):  # type: ignore[no-untyped-def]
-    app = create_app({"database_url": database_url, "env": "test", "now": clock, "min_group_size": 5})
-    yield app
-    app.extensions["pulse"].engine.dispose()
+def dash_app(site):  # type: ignore[no-untyped-def]
+    return site
 
 
 @pytest.fixture

@@ -8,18 +8,14 @@ On PostgreSQL these matter most: it refuses NUL in text and integers beyond 32 b
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy.engine import Engine
 
-from pulse import create_app
 from tests.admin.conftest import PASSWORD, People, csrf_token, sign_in
-from tests.conftest import FakeClock
 
 # Text of every kind, control characters included; no lone surrogates (they cannot be sent as UTF-8).
 ANY_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
@@ -50,14 +46,6 @@ FUZZ = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-@pytest.fixture
-def site(clean_db: Engine, database_url: str, clock: FakeClock) -> Iterator[Flask]:
-    """Pulse with the dashboard mounted, as it is served."""
-    app = create_app({"database_url": database_url, "env": "test", "now": clock, "min_group_size": 5})
-    yield app
-    app.extensions["pulse"].engine.dispose()
 
 
 @pytest.fixture
@@ -154,6 +142,7 @@ def test_sign_in_takes_any_text(site: Flask, people: People, email: str, passwor
         assert response.headers["Location"].startswith("/admin/")
 
 
+@pytest.mark.slow  # seconds: hypothesis examples
 @FUZZ
 @given(name=TEXT, headcount=TEXT)
 def test_team_and_department_forms_take_any_text(
@@ -177,6 +166,7 @@ def test_team_and_department_forms_take_any_text(
     assert refused_plainly(moved.status_code) or moved.status_code == 303
 
 
+@pytest.mark.slow  # seconds: hypothesis examples
 @FUZZ
 @given(value=TEXT)
 def test_query_values_and_path_parts_take_any_text(site: Flask, admin: FlaskClient, value: str) -> None:

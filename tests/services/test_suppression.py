@@ -45,6 +45,7 @@ def organisations(draw: st.DrawFn, max_departments: int = 5, max_teams: int = 6)
     return Tree.build(cells)
 
 
+@pytest.mark.slow  # seconds: hypothesis examples
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(organisations())
 def test_atom_rule_leaves_nothing_recoverable(tree: Tree) -> None:
