@@ -11,13 +11,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pulse.models import TokenIssuance, TokenSeed
+from pulse.models import ShiftReceipt, TokenIssuance, TokenSeed
 from pulse.services.maintenance import Maintainer, MaintenanceSettings
 from pulse.services.rating import KeyFiles
+from pulse.services.rating.keys import purge_expired
 from pulse.services.tokens.keys import SAFETY_MARGIN
 from tests.api.test_ratings import assert_problem
-from tests.api.test_verified_rating import WEEK, ready_phone, verified_org
+from tests.api.test_verified_rating import WEDNESDAY, WEEK, early, ready_phone, verified_org
 from tests.conftest import LONDON, FakeClock
+from tests.factories import mix_for
 from tests.phone import KEYS_URL
 
 NEXT_WEEK = WEEK + dt.timedelta(days=7)
@@ -85,3 +87,28 @@ def test_sundays_night_token_counts_after_midnight(
     response = phone.rate(org.team.join_code, org.team.id, SUNDAY, org.bands["Night"].id)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["shift_date"] == SUNDAY.isoformat()
+
+
+def test_a_spent_tokens_receipt_is_forgotten_with_its_days_key(
+    client: FlaskClient, session: Session, clock: FakeClock
+) -> None:
+    """The receipt that refuses a token's second spending is kept only while its day's shifts may be rated:
+    the purge of the day's key takes it, and the token is then refused as closed, not as spent."""
+    org, people = verified_org(session)
+    phone = ready_phone(client, session, people[0], org)
+    assert phone.rate(org.team.join_code, org.team.id, WEDNESDAY, early(org)).status_code == 201
+    spent_again = phone.rate(org.team.join_code, org.team.id, WEDNESDAY, early(org))
+    assert assert_problem(spent_again, 409)["type"] == "urn:pulse:problem:already-rated"
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(ShiftReceipt)) >= 1
+
+    mix_for(session)  # the mixer needs the day's key until it has released the day's parts
+    # Thursday noon: Wednesday's last shift (Night, to 07:30) closed at 09:30, and its key with it.
+    thursday = dt.datetime(2026, 11, 19, 12, 0, tzinfo=LONDON)
+    assert purge_expired(session, thursday, LONDON, dt.timedelta(minutes=120)) >= 1
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(ShiftReceipt)) == 0, "no receipt outlives its day"
+
+    clock.set(thursday)
+    replayed = phone.rate(org.team.join_code, org.team.id, WEDNESDAY, early(org))
+    assert assert_problem(replayed, 409, "token")["type"] == "urn:pulse:problem:shift-closed"
