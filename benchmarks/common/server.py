@@ -125,22 +125,38 @@ def pulse_command(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "-m", "pulse", *args], cwd=ROOT, env=env, check=True, timeout=300)
 
 
+def _first_round_done(maintainer: subprocess.Popen[bytes], log_path: Path, start: int) -> None:
+    """Wait until the maintainer has finished its first round, which also rewrites the tables (VACUUM FULL on
+    PostgreSQL): ratings sent meanwhile wait for those locks, and a measurement that began then would
+    measure the rewrite. The round ends with the line describe_mix writes ("Released ...")."""
+    deadline = time.monotonic() + 120
+    while b"Released " not in log_path.read_bytes()[start:]:
+        if maintainer.poll() is not None:
+            raise RuntimeError(f"pulse maintain exited with {maintainer.returncode}: see {log_path}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"pulse maintain did not finish its first round in 120 s: see {log_path}")
+        time.sleep(0.05)
+
+
 @contextmanager
 def maintained(env: dict[str, str], work: Path) -> Iterator[subprocess.Popen[bytes]]:
     """One `pulse maintain` beside the server, as in production (it mixes the sealed inbox into the
     tallies); on the way out it is stopped and whatever still waits is mixed, so the tallies are complete."""
     env["PULSE_INBOX_KEY_DIR"] = str(work / "inbox-keys")
     pulse_command(env, "mix")  # opens the inbox's first epoch, as the maintainer does when it starts
-    with (work / "maintain.log").open("ab") as log:
+    log_path = work / "maintain.log"
+    start = log_path.stat().st_size if log_path.exists() else 0
+    with log_path.open("ab") as log:
         maintainer = subprocess.Popen(
             [sys.executable, "-m", "pulse", "maintain"],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.DEVNULL,
+            stdout=log,
             stderr=log,
             start_new_session=True,
         )
     try:
+        _first_round_done(maintainer, log_path, start)
         yield maintainer
     finally:
         maintainer.terminate()

@@ -90,13 +90,16 @@ def maintain(once: bool) -> None:
         raise click.ClickException(str(busy)) from busy
     clock = runtime().now
     click.echo(f"Maintaining {safe_url()} (inbox keys in {runtime().settings.inbox_keys}).")
+    first = True
     try:
         while True:
             report = maintainer.tick(clock(), options)
-            if report.org_parts or report.ratings or report.weeks or once:
+            # The first round always says what it did: it is the one that also rewrites the tables.
+            if report.org_parts or report.ratings or report.weeks or once or first:
                 click.echo(describe_mix(report))
             if once:
                 return
+            first = False
             time.sleep(MAINTAIN_EVERY_SECONDS)
     finally:
         lock.release()
