@@ -31,14 +31,7 @@ def maintainer_for(app: Flask) -> tuple[Maintainer, MaintenanceSettings, Maintai
     lock = MaintainerLock(rt.engine, keys)
     lock.acquire()
     maintainer = Maintainer(rt.engine, rt.write_session_factory, keys)
-    options = MaintenanceSettings(
-        tz=settings.tz,
-        grace=settings.grace,
-        default_k=settings.min_group_size,
-        mix_minutes=settings.mix_minutes,
-        maintenance_hours=settings.maintenance_hours,
-    )
-    return maintainer, options, lock
+    return maintainer, MaintenanceSettings.of(settings), lock
 
 
 def start_maintainer(app: Flask) -> None:

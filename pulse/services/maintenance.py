@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pulse.config import Settings
 from pulse.models import ShiftBand
 from pulse.services.organisation import minimum_group_size
 from pulse.services.publication import publish_due
@@ -217,6 +218,17 @@ class MaintenanceSettings:
     default_k: int  # PULSE_MIN_GROUP_SIZE; the admin area's k wins
     mix_minutes: int
     maintenance_hours: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> MaintenanceSettings:
+        """What the maintainer needs of Pulse's settings."""
+        return cls(
+            tz=settings.tz,
+            grace=settings.grace,
+            default_k=settings.min_group_size,
+            mix_minutes=settings.mix_minutes,
+            maintenance_hours=settings.maintenance_hours,
+        )
 
 
 @dataclass

@@ -32,14 +32,7 @@ def maintain(app: Flask, now: dt.datetime) -> None:
     rt = app.extensions["pulse"]
     settings = rt.settings
     maintainer = Maintainer(rt.engine, rt.write_session_factory, KeyFiles(settings.inbox_keys))
-    options = MaintenanceSettings(
-        tz=settings.tz,
-        grace=dt.timedelta(minutes=settings.grace_minutes),
-        default_k=settings.min_group_size,
-        mix_minutes=settings.mix_minutes,
-        maintenance_hours=settings.maintenance_hours,
-    )
-    maintainer.tick(now, options)
+    maintainer.tick(now, MaintenanceSettings.of(settings))
 
 
 def weeks_held(session: Session) -> tuple[list[dt.date], dict[dt.date, int]]:

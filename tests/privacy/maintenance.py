@@ -60,13 +60,7 @@ def routine_maintenance(runtime: Any) -> Maintenance:
     organisation exists (it depends on the shift bands): see `measure_delta`."""
     settings = runtime.settings
     maintainer = Maintainer(runtime.engine, runtime.write_session_factory, KeyFiles(settings.inbox_keys))
-    options = MaintenanceSettings(
-        tz=settings.tz,
-        grace=settings.grace,
-        default_k=settings.min_group_size,
-        mix_minutes=settings.mix_minutes,
-        maintenance_hours=settings.maintenance_hours,
-    )
+    options = MaintenanceSettings.of(settings)
 
     def run(_runtime: Any, now: dt.datetime) -> None:
         maintainer.tick(now, options)
