@@ -226,9 +226,11 @@ class RatingClient:
         return min(0.05 * 2 ** (attempts - 1), cap) * random.uniform(0.5, 1.0)
 
     async def probe(self) -> None:
-        """GET /healthz once, not counted: something for the workers to serve after the window."""
+        """GET /readyz once, not counted: something for the workers to serve after the window. It reads the
+        database, so the worker that serves it keeps a pooled connection to it afterwards, which is how a
+        replacement worker is seen to have served (/healthz left no trace once answered)."""
         with suppress(ConnectionLost, TimeoutError):
-            await asyncio.wait_for(self._exchange("GET", "/healthz", b""), self.options.timeout)
+            await asyncio.wait_for(self._exchange("GET", "/readyz", b""), self.options.timeout)
 
     async def _exchange(self, method: str, path: str, body: bytes) -> Answer:
         request = (
